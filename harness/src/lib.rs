@@ -1,0 +1,3 @@
+//! harness: measures the scanner over the benchmark strata.
+//!
+//! (Being written: see issue 5.)

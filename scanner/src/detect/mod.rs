@@ -1,0 +1,3 @@
+//! The detection half: rules, prefilter, confirmation, findings.
+//!
+//! (Being written: see issue 4.)
