@@ -1,5 +1,25 @@
-//! `cargo xtask …`: thin entry points, one file per task.
+//! `cargo xtask …`: thin entry points into the workspace's automation, one
+//! file per task.
+
+mod corpora_task;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "xtask", about = "scanner-rs project automation")]
+struct Cli {
+    #[command(subcommand)]
+    task: Task,
+}
+
+#[derive(Debug, Subcommand)]
+enum Task {
+    /// Build (or reuse, when the spec is unchanged) the benchmark corpora.
+    Corpora(corpora_task::Args),
+}
 
 fn main() -> anyhow::Result<()> {
-    Ok(())
+    match Cli::parse().task {
+        Task::Corpora(args) => corpora_task::run(&args),
+    }
 }

@@ -1,0 +1,105 @@
+//! `cargo xtask corpora`: builds the three strata under `target/corpora/`
+//! (cached by spec key) and prints their measured shape.
+
+use anyhow::{Context, bail};
+use corpora::{Stratum, build, default_root};
+use std::path::PathBuf;
+use std::time::Instant;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Comma-separated strata to build (small, medium, large).
+    #[arg(long, default_value = "small,medium,large")]
+    strata: String,
+    /// Where corpora go (default: $SCANNER_CORPORA_DIR or target/corpora).
+    #[arg(long)]
+    root: Option<PathBuf>,
+    /// Build the small test variants instead of the benchmark sizes.
+    #[arg(long)]
+    test_size: bool,
+}
+
+pub fn run(args: &Args) -> anyhow::Result<()> {
+    let mut strata = Vec::new();
+    for name in args
+        .strata
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        match Stratum::from_name(name) {
+            Some(s) => strata.push(s),
+            None => bail!("unknown stratum {name:?} in --strata (expected small, medium or large)"),
+        }
+    }
+    let root = args.root.clone().unwrap_or_else(default_root);
+    let started = Instant::now();
+    // The strata are independent: build them in parallel (git's own work
+    // runs in child processes, so this uses both cores).
+    let results: Vec<_> = std::thread::scope(|scope| {
+        let handles: Vec<_> = strata
+            .iter()
+            .map(|&s| {
+                let root = root.clone();
+                let spec = if args.test_size {
+                    s.test_spec()
+                } else {
+                    s.spec()
+                };
+                scope.spawn(move || {
+                    build(&spec, &root)
+                        .with_context(|| format!("building the {} corpus", spec.name))
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("corpus builder panicked")))
+            })
+            .collect()
+    });
+    println!(
+        "{:<12} {:>8} {:>7} {:>9} {:>9} {:>6} {:>10} {:>8} {:>6} {:>8} {:>8}",
+        "stratum",
+        "commits",
+        "merges",
+        "intros",
+        "blobs",
+        "dup%",
+        "blob MiB",
+        "tree",
+        "packs",
+        "secrets",
+        "gen s"
+    );
+    for r in results {
+        let b = r?;
+        let s = &b.manifest.stats;
+        println!(
+            "{:<12} {:>8} {:>7} {:>9} {:>9} {:>5.1}% {:>10.1} {:>8} {:>6} {:>8} {:>8}",
+            b.manifest.stratum,
+            s.commits,
+            s.merges,
+            s.introductions,
+            s.unique_blobs,
+            s.duplicate_ratio * 100.0,
+            s.blob_bytes as f64 / (1 << 20) as f64,
+            s.head_tree_entries,
+            s.packs,
+            b.manifest.secrets.len(),
+            if b.cached {
+                "cached".to_string()
+            } else {
+                format!("{:.1}", s.generation_seconds)
+            },
+        );
+    }
+    println!(
+        "corpora in {} ({:.1} s)",
+        root.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
