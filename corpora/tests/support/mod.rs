@@ -127,7 +127,7 @@ pub fn check_manifest(repo: &Path, m: &Manifest) {
     let commits: usize = git_out(repo, &["rev-list", "--all", "--count"])
         .trim()
         .parse()
-        .unwrap();
+        .expect("a count");
     assert_eq!(m.stats.commits, commits);
 
     let mut cache: HashMap<String, Vec<u8>> = HashMap::new();
@@ -135,7 +135,7 @@ pub fn check_manifest(repo: &Path, m: &Manifest) {
         let bytes = cache.entry(o.blob.clone()).or_insert_with(|| {
             let mut c = git(repo);
             c.args(["cat-file", "blob", &o.blob]);
-            run_git(c, repo, None).unwrap()
+            run_git(c, repo, None).expect("git cat-file runs")
         });
         let value = &bytes[o.offset..o.offset + o.length];
         assert_eq!(corpora::secrets::fingerprint(value), o.fingerprint, "{o:?}");
