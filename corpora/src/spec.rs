@@ -92,12 +92,12 @@ impl Stratum {
                 commits: 3_000,
                 changes_per_commit: (2, 12),
                 ops: OpWeights {
-                    modify: 62,
+                    modify: 52,
                     add: 10,
                     delete: 4,
-                    rename: 8,
-                    copy: 6,
-                    revert: 6,
+                    rename: 12,
+                    copy: 9,
+                    revert: 9,
                     cherry_pick: 4,
                 },
                 branches: BranchSpec {
