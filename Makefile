@@ -1,0 +1,30 @@
+# Every target forwards to cargo or `cargo xtask`; the logic lives in Rust.
+# `make bench` is the main job, `make test` the test suite (what .ci/run runs).
+
+CARGO ?= cargo
+BASE ?= origin/main
+HEAD ?= HEAD
+
+.PHONY: setup bench test corpora compare report lint
+
+setup:
+	scripts/setup.sh
+
+bench: setup
+	$(CARGO) xtask bench
+
+test: setup
+	$(CARGO) test --workspace --locked
+
+corpora: setup
+	$(CARGO) xtask corpora
+
+compare: setup
+	$(CARGO) xtask bench-compare $(BASE) $(HEAD)
+
+report: setup
+	$(CARGO) xtask report
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings

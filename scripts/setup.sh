@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what the project needs and the machine lacks. Idempotent: on a
+# machine that has everything it only checks. Called by `make setup` (and so
+# by every make target) and by .ci/run.
+set -euo pipefail
+
+need_apt=()
+command -v git >/dev/null 2>&1 || need_apt+=(git)
+command -v make >/dev/null 2>&1 || need_apt+=(make)
+command -v cc >/dev/null 2>&1 || need_apt+=(gcc)
+
+if ((${#need_apt[@]})); then
+  echo "setup: installing ${need_apt[*]} with apt-get" >&2
+  if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need_apt[@]}"
+fi
+
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "setup: cargo is missing; install the Rust toolchain (rustup, Rust >= 1.95) first" >&2
+  exit 1
+fi
+
+# The corpora generator needs multi-pack-index and commit-graph support (git >= 2.34).
+git_version=$(git --version | awk '{print $3}')
+if ! printf '2.34\n%s\n' "$git_version" | sort -V -C; then
+  echo "setup: git $git_version is too old; 2.34 or newer is required" >&2
+  exit 1
+fi
