@@ -5,5 +5,6 @@
 pub mod contamination;
 pub mod counters;
 pub mod environment;
+pub mod results;
 pub mod rusage;
 pub mod stats;

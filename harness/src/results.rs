@@ -1,0 +1,332 @@
+//! The results file: one JSON document per harness run, versioned.
+//!
+//! Written to `results/runs/<UTC timestamp>-<short sha>.json` and described
+//! in `docs/results-schema.md`. A file holds the environment fingerprint, the
+//! run's configuration, and for each stratum the raw per-iteration records
+//! plus, per metric and per stage, the samples and their [`Summary`].
+//! [`read_run`] checks the schema's major version before anything else and
+//! refuses other majors with an error naming the file and both versions;
+//! minor versions only add fields, which older readers ignore.
+
+use crate::contamination::{Noise, Thresholds, Verdict};
+use crate::counters::CounterSource;
+use crate::environment::Environment;
+use crate::stats::Summary;
+use corpora::Stratum;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+pub const SCHEMA_MAJOR: u32 = 1;
+pub const SCHEMA_MINOR: u32 = 0;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SchemaVersion {
+    pub major: u32,
+    pub minor: u32,
+}
+
+impl SchemaVersion {
+    pub fn current() -> SchemaVersion {
+        SchemaVersion {
+            major: SCHEMA_MAJOR,
+            minor: SCHEMA_MINOR,
+        }
+    }
+}
+
+/// End-to-end metrics recorded per iteration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    WallNs,
+    CpuNs,
+    Cycles,
+    Instructions,
+    CyclesPerByte,
+    Allocations,
+    AllocatedBytes,
+    PeakRssBytes,
+}
+
+impl Metric {
+    pub fn all() -> [Metric; 8] {
+        [
+            Metric::WallNs,
+            Metric::CpuNs,
+            Metric::Cycles,
+            Metric::Instructions,
+            Metric::CyclesPerByte,
+            Metric::Allocations,
+            Metric::AllocatedBytes,
+            Metric::PeakRssBytes,
+        ]
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Metric::WallNs => "wall_ns",
+            Metric::CpuNs => "cpu_ns",
+            Metric::Cycles => "cycles",
+            Metric::Instructions => "instructions",
+            Metric::CyclesPerByte => "cycles_per_byte",
+            Metric::Allocations => "allocations",
+            Metric::AllocatedBytes => "allocated_bytes",
+            Metric::PeakRssBytes => "peak_rss_bytes",
+        }
+    }
+
+    /// Whether repeated runs on the same input give the same value (compared
+    /// exactly rather than statistically).
+    pub fn deterministic(self) -> bool {
+        match self {
+            Metric::Allocations | Metric::AllocatedBytes => true,
+            Metric::WallNs
+            | Metric::CpuNs
+            | Metric::Cycles
+            | Metric::Instructions
+            | Metric::CyclesPerByte
+            | Metric::PeakRssBytes => false,
+        }
+    }
+
+    /// Unit of the metric; cycle metrics depend on the counter source.
+    pub fn unit(self, source: CounterSource) -> String {
+        match self {
+            Metric::WallNs | Metric::CpuNs => "ns".into(),
+            Metric::Cycles => source.unit().into(),
+            Metric::Instructions => "instructions".into(),
+            Metric::CyclesPerByte => format!("{} per byte", source.unit()),
+            Metric::Allocations => "allocations".into(),
+            Metric::AllocatedBytes | Metric::PeakRssBytes => "bytes".into(),
+        }
+    }
+}
+
+/// What one pipeline stage did in one iteration (from the scanner's Outcome).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StageSample {
+    pub stage: String,
+    pub wall_ns: u64,
+    pub items_in: u64,
+    pub items_out: u64,
+    pub bytes_in: u64,
+    pub bytes_out: u64,
+}
+
+/// One measured iteration, as recorded (the raw data every summary comes from).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Iteration {
+    pub wall_ns: u64,
+    pub cpu_ns: u64,
+    pub cycles: u64,
+    pub instructions: Option<u64>,
+    pub allocations: Option<u64>,
+    pub allocated_bytes: Option<u64>,
+    pub peak_rss_bytes: Option<u64>,
+    pub noise: Noise,
+    pub verdict: Verdict,
+    pub stages: Vec<StageSample>,
+}
+
+/// Samples and summary of one metric over the clean iterations.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MetricSeries {
+    pub metric: Metric,
+    pub unit: String,
+    /// Counter source for cycle metrics; `None` for others.
+    pub source: Option<CounterSource>,
+    pub samples: Vec<f64>,
+    pub summary: Summary,
+}
+
+/// Per-stage figures over the clean iterations.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StageSeries {
+    pub stage: String,
+    /// Bytes the stage processed per iteration (its cycles/byte divisor).
+    pub bytes: u64,
+    pub wall_ns: Summary,
+    /// Reference cycles per byte (stage wall time × TSC rate ÷ bytes); the
+    /// TSC is the only source that can split one scan by stage.
+    pub cycles_per_byte: Option<Summary>,
+    pub cycles_source: CounterSource,
+}
+
+/// Results for one stratum.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StratumRun {
+    pub stratum: Stratum,
+    pub corpus_head: String,
+    pub corpus_key: String,
+    pub selection: String,
+    /// Blob bytes the scan decoded and scanned (end-to-end cycles/byte divisor).
+    pub bytes: u64,
+    pub blobs: u64,
+    pub findings: u64,
+    /// Iterations re-run because contamination was detected.
+    pub reruns: usize,
+    /// Every measured iteration, contaminated ones included (marked).
+    pub iterations: Vec<Iteration>,
+    pub metrics: Vec<MetricSeries>,
+    pub stages: Vec<StageSeries>,
+}
+
+/// How the run was configured.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunConfig {
+    pub iterations: usize,
+    pub warmup: usize,
+    pub threads: usize,
+    pub max_reruns: usize,
+    pub thresholds: Thresholds,
+    pub bootstrap_resamples: usize,
+    pub bootstrap_seed: u64,
+}
+
+/// A whole results file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunFile {
+    pub schema: SchemaVersion,
+    /// UTC, RFC 3339.
+    pub created: String,
+    pub environment: Environment,
+    pub config: RunConfig,
+    pub strata: Vec<StratumRun>,
+}
+
+/// Why a results file could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum ResultsError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: not a results file: {reason}")]
+    Parse { path: PathBuf, reason: String },
+    #[error(
+        "{path}: results schema {found_major}.{found_minor} is not readable by this harness (schema {SCHEMA_MAJOR}.x)"
+    )]
+    Version {
+        path: PathBuf,
+        found_major: u32,
+        found_minor: u32,
+    },
+}
+
+#[derive(Deserialize)]
+struct VersionOnly {
+    schema: SchemaVersion,
+}
+
+/// Parses a results document, checking the major version first.
+pub fn parse_run(text: &str, path: &Path) -> Result<RunFile, ResultsError> {
+    let parse_err = |e: serde_json::Error| ResultsError::Parse {
+        path: path.to_owned(),
+        reason: e.to_string(),
+    };
+    let v: VersionOnly = serde_json::from_str(text).map_err(parse_err)?;
+    if v.schema.major != SCHEMA_MAJOR {
+        return Err(ResultsError::Version {
+            path: path.to_owned(),
+            found_major: v.schema.major,
+            found_minor: v.schema.minor,
+        });
+    }
+    serde_json::from_str(text).map_err(parse_err)
+}
+
+pub fn read_run(path: &Path) -> Result<RunFile, ResultsError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ResultsError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    parse_run(&text, path)
+}
+
+pub fn write_run(run: &RunFile, path: &Path) -> Result<(), ResultsError> {
+    let io = |source| ResultsError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(io)?;
+    }
+    let text = serde_json::to_string_pretty(run).map_err(|e| ResultsError::Parse {
+        path: path.to_owned(),
+        reason: e.to_string(),
+    })?;
+    std::fs::write(path, text).map_err(|source| ResultsError::Io {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+/// RFC 3339 UTC timestamp for seconds since the Unix epoch (proleptic
+/// Gregorian, Howard Hinnant's days-to-civil algorithm).
+pub fn rfc3339(unix_secs: u64) -> String {
+    let days = (unix_secs / 86_400) as i64;
+    let rem = unix_secs % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// `results/runs/<timestamp>-<short sha>.json` under `root`.
+pub fn run_path(root: &Path, created: &str, sha: Option<&str>) -> PathBuf {
+    let stamp: String = created
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect();
+    let short = sha.map_or("nogit", |s| &s[..s.len().min(10)]);
+    root.join("results")
+        .join("runs")
+        .join(format!("{stamp}-{short}.json"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(1_600_000_000), "2020-09-13T12:26:40Z");
+    }
+
+    #[test]
+    fn other_major_versions_are_refused() {
+        let p = Path::new("runs/x.json");
+        let err = parse_run(r#"{"schema":{"major":2,"minor":0}}"#, p)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("runs/x.json") && err.contains("2.0") && err.contains("schema 1.x"),
+            "{err}"
+        );
+        let err = parse_run("{}", p).unwrap_err().to_string();
+        assert!(err.contains("not a results file"), "{err}");
+    }
+
+    #[test]
+    fn every_metric_has_a_unit() {
+        for m in Metric::all() {
+            for s in CounterSource::all() {
+                assert!(!m.unit(s).is_empty());
+            }
+        }
+    }
+}
