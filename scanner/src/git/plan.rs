@@ -1,0 +1,281 @@
+//! Plan: what to decode, where, in which order.
+//!
+//! Groups the located blobs by pack, memory-maps only the packs that hold at
+//! least one of them (memmap2), and splits each pack's targets (ascending
+//! offset) into chunks — one per pack with one worker, about four per worker
+//! otherwise — so workers can share the load. For each chunk it walks every
+//! target's delta chain through the entry headers (never inflating) and
+//! records the chunk's [`Step`]s: targets plus the delta bases they need,
+//! sorted by offset, each base with the number of steps in the chunk that
+//! use it directly (so exec can drop a base from its cache after its last
+//! use). Loose objects form their own chunks.
+//!
+//! Bad input is confined to the blob it affects: an unreadable pack, an entry
+//! header past the end, an ofs-delta pointing at itself or before the pack
+//! start, a ref-delta whose base is not in the pack, a cycle or a chain longer
+//! than [`MAX_CHAIN`] make that blob [`Skipped`] with the reason.
+
+use crate::git::dedupe::Unique;
+use crate::git::mapping::{Location, Mapping};
+use crate::git::metrics::{StageMetrics, StageTimer};
+use crate::git::{SkipReason, Skipped};
+use gix::odb::pack;
+use memmap2::Mmap;
+use std::collections::HashMap;
+use std::path::Path;
+
+/// Longest delta chain followed (git's own default depth is 50, max 4095).
+pub const MAX_CHAIN: usize = 10_000;
+
+/// One entry to decode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Step {
+    pub offset: u64,
+    /// Index into the unique blobs if this entry is delivered to the sink.
+    pub deliver: Option<u32>,
+    /// How many steps of the chunk use this entry as their direct base.
+    pub uses: u32,
+}
+
+/// A unit of work for one worker.
+#[derive(Debug)]
+pub enum Chunk {
+    /// Steps in one pack, ascending offsets, each offset once.
+    Pack { pack: u32, steps: Vec<Step> },
+    /// Loose objects (indices into the unique blobs).
+    Loose(Vec<u32>),
+}
+
+/// The plan handed to exec.
+#[derive(Debug, Default)]
+pub struct Plan {
+    /// Memory maps of the used packs, by pack id (`None`: unused).
+    pub packs: Vec<Option<Mmap>>,
+    pub chunks: Vec<Chunk>,
+    /// Blobs that cannot be decoded, with the reason.
+    pub skipped: Vec<Skipped>,
+}
+
+/// Base of the delta entry at `offset`, or why it has none / is bad.
+pub(crate) fn entry_at(data: &[u8], offset: u64) -> Result<pack::data::Entry, String> {
+    let start = usize::try_from(offset).map_err(|_| format!("offset {offset} out of range"))?;
+    // The trailing 20-byte checksum is never part of an entry.
+    let end = data.len().saturating_sub(20);
+    if start < 12 || start >= end {
+        return Err(format!(
+            "entry offset {offset} is outside the pack's entries (pack has {} bytes)",
+            data.len()
+        ));
+    }
+    pack::data::Entry::from_bytes(&data[start..end], offset, gix::hash::Kind::Sha1)
+        .map_err(|e| format!("corrupt entry header at offset {offset}: {e}"))
+}
+
+/// The direct base offset of a delta entry, `Ok(None)` for a base object.
+pub(crate) fn base_of(
+    entry: &pack::data::Entry,
+    pack_id: u32,
+    mapping: &Mapping,
+) -> Result<Option<u64>, String> {
+    let offset = entry.pack_offset();
+    match entry.header {
+        pack::data::entry::Header::OfsDelta { base_distance } => {
+            pack::data::entry::Header::verified_base_pack_offset(offset, base_distance).map(Some).ok_or_else(|| {
+                format!("ofs-delta at offset {offset} points at itself or before the pack start (distance {base_distance})")
+            })
+        }
+        pack::data::entry::Header::RefDelta { base_id } => match mapping.find_in_pack(pack_id, &base_id) {
+            Some(b) if b == offset => Err(format!("ref-delta at offset {offset} names itself as base")),
+            Some(b) => Ok(Some(b)),
+            None => Err(format!("ref-delta at offset {offset}: base {base_id} is not in this pack")),
+        },
+        _ => Ok(None),
+    }
+}
+
+fn corrupt(oid: gix::ObjectId, file: &Path, offset: Option<u64>, message: String) -> Skipped {
+    Skipped {
+        oid,
+        reason: SkipReason::Corrupt {
+            file: file.to_owned(),
+            offset,
+            message,
+        },
+    }
+}
+
+/// Builds the plan. `threads` only shapes the chunking.
+pub fn plan(mapping: &Mapping, uniques: &[Unique], threads: usize, m: &mut StageMetrics) -> Plan {
+    let timer = StageTimer::start();
+    let mut by_pack: Vec<Vec<(u64, u32)>> = vec![Vec::new(); mapping.packs.len()];
+    let mut loose = Vec::new();
+    let mut out = Plan::default();
+    for (i, (u, loc)) in uniques.iter().zip(&mapping.locations).enumerate() {
+        match *loc {
+            Location::Packed { pack, offset } => {
+                if let Some(v) = by_pack.get_mut(pack as usize) {
+                    v.push((offset, i as u32));
+                }
+            }
+            Location::Loose => loose.push(i as u32),
+            Location::Missing => out.skipped.push(Skipped {
+                oid: u.oid,
+                reason: SkipReason::Missing {
+                    promisor: mapping.promisor,
+                },
+            }),
+        }
+    }
+    m.items_in = uniques.len() as u64;
+    let total: usize = by_pack.iter().map(Vec::len).sum::<usize>() + loose.len();
+    let chunk_len = if threads <= 1 {
+        usize::MAX
+    } else {
+        total.div_ceil(threads * 4).max(64)
+    };
+    for (pack_id, mut targets) in by_pack.into_iter().enumerate() {
+        if targets.is_empty() {
+            out.packs.push(None);
+            continue;
+        }
+        let path = &mapping.packs[pack_id];
+        let map = match open_pack(path) {
+            Ok(map) => map,
+            Err(message) => {
+                for (_, u) in targets {
+                    out.skipped.push(corrupt(
+                        uniques[u as usize].oid,
+                        path,
+                        None,
+                        message.clone(),
+                    ));
+                }
+                out.packs.push(None);
+                continue;
+            }
+        };
+        m.bytes_in += map.len() as u64;
+        targets.sort_unstable();
+        for part in targets.chunks(chunk_len.min(targets.len()).max(1)) {
+            let steps = chunk_steps(
+                &map,
+                pack_id as u32,
+                mapping,
+                part,
+                uniques,
+                path,
+                &mut out.skipped,
+            );
+            m.items_out += steps.len() as u64;
+            if !steps.is_empty() {
+                out.chunks.push(Chunk::Pack {
+                    pack: pack_id as u32,
+                    steps,
+                });
+            }
+        }
+        out.packs.push(Some(map));
+    }
+    for part in loose.chunks(chunk_len.min(loose.len()).max(1)) {
+        m.items_out += part.len() as u64;
+        out.chunks.push(Chunk::Loose(part.to_vec()));
+    }
+    // Big chunks first: better balance across workers.
+    out.chunks.sort_by_key(|c| {
+        std::cmp::Reverse(match c {
+            Chunk::Pack { steps, .. } => steps.len(),
+            Chunk::Loose(v) => v.len(),
+        })
+    });
+    timer.finish(m);
+    out
+}
+
+fn open_pack(path: &Path) -> Result<Mmap, String> {
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot open pack: {e}"))?;
+    // SAFETY: the pack is mapped read-only; git never rewrites a pack in
+    // place (it writes a new one and renames), so the mapping stays valid.
+    let map = unsafe { Mmap::map(&file) }.map_err(|e| format!("cannot map pack: {e}"))?;
+    if map.len() < 32 || &map[..4] != b"PACK" {
+        return Err("not a pack file (bad signature or truncated header)".into());
+    }
+    let version = u32::from_be_bytes([map[4], map[5], map[6], map[7]]);
+    if version != 2 && version != 3 {
+        return Err(format!("unsupported pack version {version}"));
+    }
+    Ok(map)
+}
+
+fn chunk_steps(
+    data: &[u8],
+    pack_id: u32,
+    mapping: &Mapping,
+    targets: &[(u64, u32)],
+    uniques: &[Unique],
+    path: &Path,
+    skipped: &mut Vec<Skipped>,
+) -> Vec<Step> {
+    let mut steps: HashMap<u64, Step> = HashMap::with_capacity(targets.len());
+    let mut chain = Vec::new();
+    'targets: for &(offset, u) in targets {
+        chain.clear();
+        let mut cur = offset;
+        let mut went_up = false;
+        // Walk down until a base object or an entry already planned.
+        loop {
+            if chain.len() > MAX_CHAIN {
+                let msg = format!(
+                    "delta chain from offset {offset} is longer than {MAX_CHAIN} (or cyclic)"
+                );
+                skipped.push(corrupt(uniques[u as usize].oid, path, Some(offset), msg));
+                continue 'targets;
+            }
+            // Ofs-deltas strictly descend; only an upward ref-delta can cycle.
+            if went_up && chain.contains(&cur) {
+                let msg = format!("delta chain from offset {offset} cycles at offset {cur}");
+                skipped.push(corrupt(uniques[u as usize].oid, path, Some(offset), msg));
+                continue 'targets;
+            }
+            chain.push(cur);
+            if steps.contains_key(&cur) {
+                break;
+            }
+            let base = entry_at(data, cur).and_then(|e| base_of(&e, pack_id, mapping));
+            match base {
+                Ok(Some(b)) => {
+                    went_up |= b > cur;
+                    cur = b;
+                }
+                Ok(None) => break,
+                Err(msg) => {
+                    skipped.push(corrupt(uniques[u as usize].oid, path, Some(cur), msg));
+                    continue 'targets;
+                }
+            }
+        }
+        // chain = [target, base, base-of-base, …]. All but the last entry
+        // are newly planned (the walk stops at the first planned one), so
+        // each new entry's use of its base is counted exactly once.
+        if let Some(step) = steps.get_mut(&offset) {
+            step.deliver = Some(u);
+        }
+        for &o in &chain {
+            steps.entry(o).or_insert(Step {
+                offset: o,
+                deliver: None,
+                uses: 0,
+            });
+        }
+        if let Some(step) = steps.get_mut(&offset) {
+            step.deliver = Some(u);
+        }
+        for w in chain.windows(2) {
+            if let Some(s) = steps.get_mut(&w[1]) {
+                s.uses += 1;
+            }
+        }
+    }
+    let mut v: Vec<Step> = steps.into_values().collect();
+    v.sort_unstable_by_key(|s| s.offset);
+    v
+}
