@@ -1,6 +1,6 @@
 //! Test support: build git repositories with the git CLI (deterministic ids:
 //! isolated config, fixed dates) and compute oracles from `git log`.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used)]
 
 use scanner::git::{self, Options, Outcome, Selection};
 use scanner::sink::{BlobContext, BlobSink, ChangeKind, SinkFactory};
@@ -344,4 +344,141 @@ pub fn scratch(dir: &Path) -> PathBuf {
     let p = dir.join("scratch");
     std::fs::create_dir_all(&p).expect("mkdir");
     p
+}
+
+/// Stores `data` as one zlib stream made of stored (uncompressed) blocks.
+pub fn zlib_stored(data: &[u8]) -> Vec<u8> {
+    let mut out = vec![0x78, 0x01];
+    let chunks: Vec<&[u8]> = if data.is_empty() {
+        vec![&[][..]]
+    } else {
+        data.chunks(65535).collect()
+    };
+    for (i, c) in chunks.iter().enumerate() {
+        out.push(u8::from(i + 1 == chunks.len()));
+        let len = c.len() as u16;
+        out.extend_from_slice(&len.to_le_bytes());
+        out.extend_from_slice(&(!len).to_le_bytes());
+        out.extend_from_slice(c);
+    }
+    let (mut a, mut b) = (1u32, 0u32);
+    for &x in data {
+        a = (a + u32::from(x)) % 65521;
+        b = (b + a) % 65521;
+    }
+    out.extend_from_slice(&((b << 16) | a).to_be_bytes());
+    out
+}
+
+/// A pack entry header: type (1 commit … 3 blob, 6 ofs-delta, 7 ref-delta)
+/// and the size it claims.
+pub fn entry_header(kind: u8, size: u64) -> Vec<u8> {
+    let mut v = vec![(kind << 4) | (size & 0x0f) as u8];
+    let mut rest = size >> 4;
+    while rest > 0 {
+        *v.last_mut().unwrap() |= 0x80;
+        v.push((rest & 0x7f) as u8);
+        rest >>= 7;
+    }
+    v
+}
+
+/// git's ofs-delta distance encoding.
+pub fn ofs_distance(mut n: u64) -> Vec<u8> {
+    let mut v = vec![(n & 0x7f) as u8];
+    n >>= 7;
+    while n > 0 {
+        n -= 1;
+        v.insert(0, 0x80 | (n & 0x7f) as u8);
+        n >>= 7;
+    }
+    v
+}
+
+/// Writes `pack-<name>.pack` and `.idx` into the repository's pack
+/// directory from raw entries (`oid → entry bytes`; `None` entry bytes with
+/// an explicit offset make the index point wherever the test wants).
+/// Checksums are zero: nothing on the read path verifies them.
+pub fn write_raw_pack(
+    repo: &Path,
+    name: &str,
+    entries: &[(gix::ObjectId, Vec<u8>)],
+    extra_index: &[(gix::ObjectId, u32)],
+) {
+    let mut pack = b"PACK".to_vec();
+    pack.extend_from_slice(&2u32.to_be_bytes());
+    pack.extend_from_slice(&(entries.len() as u32).to_be_bytes());
+    let mut index: Vec<(gix::ObjectId, u32)> = extra_index.to_vec();
+    for (oid, bytes) in entries {
+        index.push((*oid, pack.len() as u32));
+        pack.extend_from_slice(bytes);
+    }
+    pack.extend_from_slice(&[0u8; 20]);
+    index.sort();
+    let mut idx = vec![0xff, 0x74, 0x4f, 0x63, 0, 0, 0, 2];
+    for b in 0..256usize {
+        let n = index
+            .iter()
+            .filter(|(o, _)| (o.as_bytes()[0] as usize) <= b)
+            .count() as u32;
+        idx.extend_from_slice(&n.to_be_bytes());
+    }
+    for (o, _) in &index {
+        idx.extend_from_slice(o.as_bytes());
+    }
+    for _ in &index {
+        idx.extend_from_slice(&0u32.to_be_bytes());
+    }
+    for (_, ofs) in &index {
+        idx.extend_from_slice(&ofs.to_be_bytes());
+    }
+    idx.extend_from_slice(&[0u8; 40]);
+    let dir = repo.join(".git/objects/pack");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(format!("pack-{name}.pack")), pack).unwrap();
+    std::fs::write(dir.join(format!("pack-{name}.idx")), idx).unwrap();
+}
+
+/// Removes the loose object file of `oid`.
+pub fn remove_loose(repo: &Path, oid: &str) {
+    std::fs::remove_file(loose_path(repo, oid)).unwrap();
+}
+
+pub fn loose_path(repo: &Path, oid: &str) -> PathBuf {
+    repo.join(".git/objects").join(&oid[..2]).join(&oid[2..])
+}
+
+/// Moves every blob into one pack of its own (`pack-blobs…`), leaving
+/// commits and trees loose; returns the pack's path.
+pub fn blobs_only_pack(r: &TestRepo) -> PathBuf {
+    let list = r.git(&[
+        "cat-file",
+        "--batch-all-objects",
+        "--batch-check=%(objectname) %(objecttype)",
+    ]);
+    let blobs: String = list
+        .lines()
+        .filter_map(|l| l.strip_suffix(" blob"))
+        .map(|o| format!("{o}\n"))
+        .collect();
+    let mut child = git_cmd(r.path())
+        .args(["pack-objects", "-q", ".git/objects/pack/pack"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(blobs.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let hash = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    for o in blobs.lines() {
+        remove_loose(r.path(), o);
+    }
+    r.path().join(format!(".git/objects/pack/pack-{hash}.pack"))
 }
