@@ -275,14 +275,7 @@ fn hostile_pack_entries_are_skipped_with_reasons() {
         r.write(n, format!("content of {n}\n"));
     }
     r.commit("all");
-    let oid = |n: &str| {
-        gix::ObjectId::from_hex(
-            r.git(&["rev-parse", &format!("HEAD:{n}")])
-                .trim()
-                .as_bytes(),
-        )
-        .unwrap()
-    };
+    let oid = |n: &str| r.oid(&format!("HEAD:{n}"));
     for n in names {
         remove_loose(r.path(), &oid(n).to_string());
     }

@@ -248,10 +248,7 @@ pub fn scan<F: SinkFactory>(opts: &Options, factory: &F) -> Result<(Outcome, Vec
     let spill_dir = opts.spill_dir.clone().unwrap_or_else(std::env::temp_dir);
     let mut dd = dedupe::Dedupe::new(opts.dedupe_budget, spill_dir);
     let mut td = tree_diff::TreeDiff::new(opts.tree_cache_budget, opts.repo.clone());
-    let mut src = tree_diff::OdbTrees {
-        repo: &repo.repo,
-        path: opts.repo.clone(),
-    };
+    let mut src = repo.trees();
     for (rank, c) in selected.commits.iter().enumerate() {
         let rank = rank as u32;
         let parents = selected.parent_trees(c);

@@ -129,6 +129,15 @@ impl Repo {
         self.repo.objects.store_ref().path().to_owned()
     }
 
+    /// A tree source over this repository's object database, for
+    /// [`crate::git::tree_diff::TreeDiff`].
+    pub fn trees(&self) -> crate::git::tree_diff::OdbTrees<'_> {
+        crate::git::tree_diff::OdbTrees {
+            repo: &self.repo,
+            path: self.path.clone(),
+        }
+    }
+
     pub fn has_commit_graph(&self) -> bool {
         self.graph.is_some()
     }

@@ -71,6 +71,11 @@ impl TestRepo {
         git_in(self.path(), args)
     }
 
+    /// `git rev-parse REV` as an object id.
+    pub fn oid(&self, rev: &str) -> gix::ObjectId {
+        gix::ObjectId::from_hex(self.git(&["rev-parse", rev]).trim().as_bytes()).unwrap()
+    }
+
     pub fn write(&self, path: &str, content: impl AsRef<[u8]>) {
         let p = self.path().join(path);
         std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
