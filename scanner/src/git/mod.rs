@@ -249,7 +249,13 @@ pub fn scan<F: SinkFactory>(opts: &Options, factory: &F) -> Result<(Outcome, Vec
     let mut dd = dedupe::Dedupe::new(opts.dedupe_budget, spill_dir);
     let mut td = tree_diff::TreeDiff::new(opts.tree_cache_budget, opts.repo.clone());
     let mut src = repo.trees();
-    for (rank, c) in selected.commits.iter().enumerate() {
+    // PERF: newest commits first. git stores the newest version of a tree
+    // whole and older ones as deltas against it, so walking history
+    // backwards finds each tree's delta base in the pack cache; oldest-first
+    // re-inflated whole delta chains (same repository as in `Repo::open`:
+    // 440 ms oldest-first, 213 ms newest-first, both with the pack cache).
+    // Dedupe does not care about the order.
+    for (rank, c) in selected.commits.iter().enumerate().rev() {
         let rank = rank as u32;
         let parents = selected.parent_trees(c);
         if parents.is_empty() {

@@ -1,14 +1,16 @@
 //! Plan: what to decode, where, in which order.
 //!
-//! Groups the located blobs by pack, memory-maps only the packs that hold at
-//! least one of them (memmap2), and splits each pack's targets (ascending
-//! offset) into chunks — one per pack with one worker, about four per worker
-//! otherwise — so workers can share the load. For each chunk it walks every
+//! Groups the located blobs by pack and memory-maps only the packs that
+//! hold at least one of them (memmap2). For each pack it walks every
 //! target's delta chain through the entry headers (never inflating) and
-//! records the chunk's [`Step`]s: targets plus the delta bases they need,
-//! sorted by offset, each base with the number of steps in the chunk that
-//! use it directly (so exec can drop a base from its cache after its last
-//! use). Loose objects form their own chunks.
+//! records the [`Step`]s: targets plus the delta bases they need, each base
+//! with the number of steps that use it directly (so exec can drop a base
+//! from its cache after its last use). The steps are cut into chunks so
+//! workers can share the load — one chunk per pack with one worker, about
+//! four per worker otherwise — without ever splitting a delta family (the
+//! entries descending from one base object), so no entry is decoded twice.
+//! Each chunk is in ascending offset order. Loose objects form their own
+//! chunks.
 //!
 //! Bad input is confined to the blob it affects: an unreadable pack, an entry
 //! header past the end, an ofs-delta pointing at itself or before the pack
@@ -156,23 +158,21 @@ pub fn plan(mapping: &Mapping, uniques: &[Unique], threads: usize, m: &mut Stage
         };
         m.bytes_in += map.len() as u64;
         targets.sort_unstable();
-        for part in targets.chunks(chunk_len.min(targets.len()).max(1)) {
-            let steps = chunk_steps(
-                &map,
-                pack_id as u32,
-                mapping,
-                part,
-                uniques,
-                path,
-                &mut out.skipped,
-            );
-            m.items_out += steps.len() as u64;
-            if !steps.is_empty() {
-                out.chunks.push(Chunk::Pack {
-                    pack: pack_id as u32,
-                    steps,
-                });
-            }
+        let steps = pack_steps(
+            &map,
+            pack_id as u32,
+            mapping,
+            &targets,
+            uniques,
+            path,
+            &mut out.skipped,
+        );
+        m.items_out += steps.len() as u64;
+        for steps in split_families(steps, chunk_len) {
+            out.chunks.push(Chunk::Pack {
+                pack: pack_id as u32,
+                steps,
+            });
         }
         out.packs.push(Some(map));
     }
@@ -206,7 +206,45 @@ fn open_pack(path: &Path) -> Result<Mmap, String> {
     Ok(map)
 }
 
-fn chunk_steps(
+/// Splits a pack's steps into chunks of about `chunk_len` steps without
+/// splitting a delta family (entries sharing the same chain root), so no
+/// entry is decoded by two workers. Each chunk is in ascending offset order.
+// PERF: cutting chunks by target offset instead made chunks re-decode the
+// bases below them: 46725 entries inflated instead of 26987 and exec 417 ms
+// instead of 171 ms (2 threads, 6000-commit synthetic repository).
+fn split_families(steps: HashMap<u64, (Step, u64)>, chunk_len: usize) -> Vec<Vec<Step>> {
+    let mut all: Vec<(u64, Step)> = steps.into_values().map(|(s, root)| (root, s)).collect();
+    if chunk_len == usize::MAX {
+        let mut v: Vec<Step> = all.into_iter().map(|(_, s)| s).collect();
+        v.sort_unstable_by_key(|s| s.offset);
+        return if v.is_empty() { Vec::new() } else { vec![v] };
+    }
+    all.sort_unstable_by_key(|(root, s)| (*root, s.offset));
+    let mut chunks = Vec::new();
+    let mut cur: Vec<Step> = Vec::new();
+    let mut i = 0;
+    while i < all.len() {
+        let root = all[i].0;
+        while i < all.len() && all[i].0 == root {
+            cur.push(all[i].1);
+            i += 1;
+        }
+        if cur.len() >= chunk_len {
+            cur.sort_unstable_by_key(|s| s.offset);
+            chunks.push(std::mem::take(&mut cur));
+        }
+    }
+    if !cur.is_empty() {
+        cur.sort_unstable_by_key(|s| s.offset);
+        chunks.push(cur);
+    }
+    chunks
+}
+
+/// Walks the delta chain of every target of one pack; returns each planned
+/// entry with the offset of its chain's root (the base object it descends
+/// from).
+fn pack_steps(
     data: &[u8],
     pack_id: u32,
     mapping: &Mapping,
@@ -214,8 +252,8 @@ fn chunk_steps(
     uniques: &[Unique],
     path: &Path,
     skipped: &mut Vec<Skipped>,
-) -> Vec<Step> {
-    let mut steps: HashMap<u64, Step> = HashMap::with_capacity(targets.len());
+) -> HashMap<u64, (Step, u64)> {
+    let mut steps: HashMap<u64, (Step, u64)> = HashMap::with_capacity(targets.len());
     let mut chain = Vec::new();
     'targets: for &(offset, u) in targets {
         chain.clear();
@@ -256,26 +294,26 @@ fn chunk_steps(
         // chain = [target, base, base-of-base, …]. All but the last entry
         // are newly planned (the walk stops at the first planned one), so
         // each new entry's use of its base is counted exactly once.
-        if let Some(step) = steps.get_mut(&offset) {
-            step.deliver = Some(u);
-        }
+        let last = chain.last().copied().unwrap_or(offset);
+        let root = steps.get(&last).map_or(last, |(_, r)| *r);
         for &o in &chain {
-            steps.entry(o).or_insert(Step {
-                offset: o,
-                deliver: None,
-                uses: 0,
-            });
+            steps.entry(o).or_insert((
+                Step {
+                    offset: o,
+                    deliver: None,
+                    uses: 0,
+                },
+                root,
+            ));
         }
-        if let Some(step) = steps.get_mut(&offset) {
+        if let Some((step, _)) = steps.get_mut(&offset) {
             step.deliver = Some(u);
         }
         for w in chain.windows(2) {
-            if let Some(s) = steps.get_mut(&w[1]) {
+            if let Some((s, _)) = steps.get_mut(&w[1]) {
                 s.uses += 1;
             }
         }
     }
-    let mut v: Vec<Step> = steps.into_values().collect();
-    v.sort_unstable_by_key(|s| s.offset);
-    v
+    steps
 }

@@ -22,6 +22,9 @@ use gix::hashtable::HashSet;
 use gix::objs::Find;
 use std::path::{Path, PathBuf};
 
+/// Bytes of gix's delta-base cache used while reading trees and commits.
+const PACK_CACHE_BYTES: usize = 32 << 20;
+
 /// Which commits to scan.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub enum Selection {
@@ -97,7 +100,16 @@ impl Repo {
             return Err(not_repo("no such directory".into()));
         }
         let opts = gix::open::Options::isolated();
-        let repo = gix::open_opts(path, opts).map_err(|e| not_repo(e.to_string()))?;
+        let mut repo = gix::open_opts(path, opts).map_err(|e| not_repo(e.to_string()))?;
+        // PERF: without a delta-base cache every tree read re-inflates its
+        // whole delta chain. Synthetic 6000-commit repository (50k trees,
+        // `git repack -adf --depth=50`), tree diff newest-first, release:
+        // 400-440 ms without this cache, 160-270 ms with it (busy machine).
+        repo.objects.set_pack_cache(|| {
+            Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(
+                PACK_CACHE_BYTES,
+            ))
+        });
         let graph = repo.commit_graph_if_enabled().ok().flatten();
         let shallow_file = repo.git_dir().join("shallow");
         let mut shallow = Vec::new();
