@@ -387,3 +387,20 @@ fn spill_directory_that_does_not_exist_is_an_error_naming_it() {
     assert!(matches!(e, Error::Spill { .. }), "{e:?}");
     assert!(e.to_string().contains("no-such-dir"));
 }
+
+#[test]
+fn missing_tree_is_an_error_naming_it_on_any_thread_count() {
+    let r = rich_repo();
+    let tree = r.oid("HEAD~10:dir");
+    remove_loose(r.path(), &tree.to_string());
+    for threads in [1, 2] {
+        let mut opts = options(r.path(), Selection::All);
+        opts.threads = threads;
+        let e = scan_err(&opts);
+        assert!(matches!(&e, Error::Object { what: "tree", .. }), "{e:?}");
+        assert!(
+            e.to_string().contains(&r.path().display().to_string()),
+            "{e}"
+        );
+    }
+}

@@ -47,6 +47,8 @@ pub enum Error {
     },
     #[error("invalid option: {0}")]
     Options(String),
+    #[error("a {stage} worker thread panicked")]
+    WorkerPanicked { stage: &'static str },
     #[error("sink of worker {worker} failed: {source}")]
     Sink {
         worker: usize,

@@ -247,35 +247,36 @@ pub fn scan<F: SinkFactory>(opts: &Options, factory: &F) -> Result<(Outcome, Vec
     let timer = StageTimer::start();
     let spill_dir = opts.spill_dir.clone().unwrap_or_else(std::env::temp_dir);
     let mut dd = dedupe::Dedupe::new(opts.dedupe_budget, spill_dir);
-    let mut td = tree_diff::TreeDiff::new(opts.tree_cache_budget, opts.repo.clone());
-    let mut src = repo.trees();
     // PERF: newest commits first. git stores the newest version of a tree
     // whole and older ones as deltas against it, so walking history
     // backwards finds each tree's delta base in the pack cache; oldest-first
     // re-inflated whole delta chains (same repository as in `Repo::open`:
     // 440 ms oldest-first, 213 ms newest-first, both with the pack cache).
     // Dedupe does not care about the order.
-    for (rank, c) in selected.commits.iter().enumerate().rev() {
-        let rank = rank as u32;
-        let parents = selected.parent_trees(c);
-        if parents.is_empty() {
-            counts.diffs += 1;
-            td.diff(&mut src, None, &c.tree, &mut |oid, path, change| {
-                dd.offer(oid, rank, 0, path, change)
-            })?;
-        }
-        for (p, tree) in parents.iter().enumerate() {
-            counts.diffs += 1;
-            td.diff(&mut src, Some(tree), &c.tree, &mut |oid, path, change| {
-                dd.offer(oid, rank, p as u32, path, change)
-            })?;
-        }
+    let mut offer = |oid: &ObjectId, rank, parent, path: &[u8], change| {
+        dd.offer(oid, rank, parent, path, change)
+    };
+    let n = selected.commits.len();
+    // Parallel once there is more than one batch of commits (16 at least).
+    if opts.threads > 1 && n > 16 {
+        let (diffs, m) = tree_diff::diff_parallel(
+            &opts.repo,
+            &selected,
+            opts.threads,
+            opts.tree_cache_budget,
+            &mut offer,
+        )?;
+        counts.diffs = diffs;
+        stages.tree_diff = m;
+    } else {
+        let mut td = tree_diff::TreeDiff::new(opts.tree_cache_budget, opts.repo.clone());
+        let mut src = repo.trees();
+        counts.diffs = tree_diff::diff_commits(&mut td, &mut src, &selected, 0..n, &mut offer)?;
+        stages.tree_diff = std::mem::take(&mut td.metrics);
     }
-    stages.tree_diff = std::mem::take(&mut td.metrics);
     stages.tree_diff.items_in = counts.diffs;
     timer.finish(&mut stages.tree_diff);
     counts.candidates = stages.tree_diff.items_out;
-    drop(td);
 
     // Dedupe: reduce (and merge spilled runs).
     let (uniques, paths, dd_metrics) = dd.finish(StageTimer::start())?;
@@ -319,9 +320,7 @@ pub fn scan<F: SinkFactory>(opts: &Options, factory: &F) -> Result<(Outcome, Vec
                 .into_iter()
                 .map(|h| {
                     h.join().unwrap_or_else(|_| pack_exec::WorkerOut {
-                        error: Some(Error::Options(
-                            "an exec worker panicked (sink or decoder bug)".into(),
-                        )),
+                        error: Some(Error::WorkerPanicked { stage: "exec" }),
                         ..Default::default()
                     })
                 })

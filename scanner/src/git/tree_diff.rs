@@ -14,19 +14,27 @@
 //! objects are kept in a byte-bounded cache keyed by id; entries are parsed
 //! in place with `gix::objs::TreeRefIter`, without allocating.
 //!
+//! [`diff_commits`] runs the diffs of a range of commits newest first (so
+//! each tree's delta base is usually still in gix's pack cache);
+//! [`diff_parallel`] spreads batches of commits over worker threads, each
+//! with its own repository handle and caches, and funnels the introductions
+//! to the caller's thread through a bounded channel.
+//!
 //! Invariant (tested by the allocation guard): once the cache holds the trees
 //! involved and the path buffer has grown to the deepest path, diffing does
 //! not allocate at all — no allocation per tree entry.
 
 use crate::git::error::{Error, Result};
 use crate::git::metrics::StageMetrics;
+use crate::git::repo::{Repo, Selected};
 use crate::sink::ChangeKind;
 use gix::ObjectId;
 use gix::objs::Find;
 use gix::objs::tree::EntryRef;
 use std::cmp::Ordering;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering as AtomicOrdering};
 
 /// Deepest tree nesting accepted (git itself refuses deeper trees).
 const MAX_DEPTH: usize = 4096;
@@ -292,6 +300,166 @@ impl TreeDiff {
         self.path.truncate(mark);
         Ok(())
     }
+}
+
+/// Receives the introductions tree diff finds: `(blob, commit rank, parent
+/// index, path, change)`.
+pub type Offer<'a> = dyn FnMut(&ObjectId, u32, u32, &[u8], ChangeKind) -> Result<()> + 'a;
+
+/// Diffs the commits with ranks in `ranks`, newest first, each against each
+/// parent (roots against the empty tree). Returns the number of diffs run.
+pub fn diff_commits(
+    td: &mut TreeDiff,
+    src: &mut impl TreeSource,
+    selected: &Selected,
+    ranks: std::ops::Range<usize>,
+    offer: &mut Offer<'_>,
+) -> Result<u64> {
+    let mut diffs = 0;
+    for rank in ranks.rev() {
+        let Some(c) = selected.commits.get(rank) else {
+            break;
+        };
+        let rank = rank as u32;
+        let parents = selected.parent_trees(c);
+        if parents.is_empty() {
+            diffs += 1;
+            td.diff(src, None, &c.tree, &mut |oid, path, change| {
+                offer(oid, rank, 0, path, change)
+            })?;
+        }
+        for (p, tree) in parents.iter().enumerate() {
+            diffs += 1;
+            td.diff(src, Some(tree), &c.tree, &mut |oid, path, change| {
+                offer(oid, rank, p as u32, path, change)
+            })?;
+        }
+    }
+    Ok(diffs)
+}
+
+/// Introductions found by one worker in one batch of commits.
+#[derive(Debug, Default)]
+struct Batch {
+    cands: Vec<(ObjectId, u32, u32, u32, u32, ChangeKind)>,
+    paths: Vec<u8>,
+}
+
+/// Stack for tree-diff workers: recursion is one frame per tree level.
+const WORKER_STACK: usize = 64 << 20;
+
+/// [`diff_commits`] over all selected commits on `threads` workers, each with
+/// its own repository handle, tree cache (`cache_budget / threads`) and
+/// delta-base cache. Workers take batches of consecutive commits, newest
+/// first, and send their introductions through a bounded channel to the
+/// calling thread, which passes them to `offer` (dedupe, which does not
+/// depend on arrival order). Returns the diffs run and the summed metrics.
+pub fn diff_parallel(
+    repo_path: &Path,
+    selected: &Selected,
+    threads: usize,
+    cache_budget: usize,
+    offer: &mut Offer<'_>,
+) -> Result<(u64, StageMetrics)> {
+    let n = selected.commits.len();
+    let batch = (n / (threads * 8)).clamp(16, 512);
+    let batches = n.div_ceil(batch);
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let (tx, rx) = crossbeam_channel::bounded::<Result<Batch>>(threads * 2);
+    std::thread::scope(|scope| {
+        let mut handles = Vec::with_capacity(threads);
+        for _ in 0..threads {
+            let (tx, next, stop) = (tx.clone(), &next, &stop);
+            let work = move || -> Result<(u64, StageMetrics)> {
+                let repo = Repo::open(repo_path)?;
+                let mut src = repo.trees();
+                let mut td = TreeDiff::new(cache_budget / threads, repo_path.to_owned());
+                let mut diffs = 0;
+                while !stop.load(AtomicOrdering::Relaxed) {
+                    let b = next.fetch_add(1, AtomicOrdering::Relaxed);
+                    if b >= batches {
+                        break;
+                    }
+                    // Batch 0 holds the newest commits.
+                    let end = n - b * batch;
+                    let mut out = Batch::default();
+                    let r = diff_commits(
+                        &mut td,
+                        &mut src,
+                        selected,
+                        end.saturating_sub(batch)..end,
+                        &mut |oid, rank, p, path, change| {
+                            out.cands.push((
+                                *oid,
+                                rank,
+                                p,
+                                out.paths.len() as u32,
+                                path.len() as u32,
+                                change,
+                            ));
+                            out.paths.extend_from_slice(path);
+                            Ok(())
+                        },
+                    );
+                    let msg = r.map(|d| {
+                        diffs += d;
+                        out
+                    });
+                    let failed = msg.is_err();
+                    if tx.send(msg).is_err() || failed {
+                        break;
+                    }
+                }
+                Ok((diffs, td.metrics))
+            };
+            let spawned = std::thread::Builder::new()
+                .stack_size(WORKER_STACK)
+                .spawn_scoped(scope, work);
+            handles
+                .push(spawned.map_err(|e| {
+                    Error::Options(format!("cannot start a tree-diff thread: {e}"))
+                })?);
+        }
+        drop(tx);
+        let mut first_err = None;
+        for msg in rx.iter() {
+            if first_err.is_some() {
+                continue;
+            }
+            let applied = msg.and_then(|b| {
+                b.cands
+                    .iter()
+                    .try_for_each(|&(oid, rank, p, at, len, change)| {
+                        let path = b.paths.get(at as usize..(at + len) as usize).unwrap_or(&[]);
+                        offer(&oid, rank, p, path, change)
+                    })
+            });
+            if let Err(e) = applied {
+                stop.store(true, AtomicOrdering::Relaxed);
+                first_err = Some(e);
+            }
+        }
+        let mut total = (0, StageMetrics::default());
+        for h in handles {
+            match h.join() {
+                Ok(Ok((d, m))) => {
+                    total.0 += d;
+                    total.1.add(&m);
+                }
+                Ok(Err(e)) => {
+                    first_err.get_or_insert(e);
+                }
+                Err(_) => {
+                    first_err.get_or_insert(Error::WorkerPanicked { stage: "tree_diff" });
+                }
+            }
+        }
+        match first_err {
+            Some(e) => Err(e),
+            None => Ok(total),
+        }
+    })
 }
 
 #[cfg(test)]
