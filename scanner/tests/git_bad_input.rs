@@ -404,3 +404,58 @@ fn missing_tree_is_an_error_naming_it_on_any_thread_count() {
         );
     }
 }
+
+#[test]
+fn spill_files_are_removed_when_the_scan_fails() {
+    let r = rich_repo();
+    let tree = r.oid("HEAD~3^{tree}");
+    remove_loose(r.path(), &tree.to_string());
+    let spill = tempfile::tempdir().unwrap();
+    for threads in [1, 2] {
+        let mut opts = options(r.path(), Selection::All);
+        opts.threads = threads;
+        opts.dedupe_budget = 0;
+        opts.spill_dir = Some(spill.path().to_owned());
+        scan_err(&opts);
+        assert_eq!(std::fs::read_dir(spill.path()).unwrap().count(), 0);
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("disk full (test)")]
+struct SinkFull;
+
+struct Failing(usize);
+
+impl scanner::sink::BlobSink for Failing {
+    type Error = SinkFull;
+    fn blob(&mut self, _: &scanner::sink::BlobContext<'_>, _: &[u8]) -> Result<(), SinkFull> {
+        self.0 += 1;
+        if self.0 == 3 { Err(SinkFull) } else { Ok(()) }
+    }
+}
+
+struct FailingFactory;
+
+impl scanner::sink::SinkFactory for FailingFactory {
+    type Sink = Failing;
+    fn make(&self, _: usize) -> Failing {
+        Failing(0)
+    }
+}
+
+#[test]
+fn sink_error_stops_the_scan_and_is_reported() {
+    let r = rich_repo();
+    for threads in [1, 2] {
+        let mut opts = options(r.path(), Selection::All);
+        opts.threads = threads;
+        match git::scan(&opts, &FailingFactory) {
+            Err(e @ Error::Sink { .. }) => {
+                assert!(e.to_string().contains("disk full (test)"), "{e}")
+            }
+            Err(e) => panic!("unexpected error {e:?}"),
+            Ok(_) => panic!("expected the sink's error"),
+        }
+    }
+}

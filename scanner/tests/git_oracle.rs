@@ -117,3 +117,32 @@ fn cli_blobs_matches_oracle() {
         assert_eq!(row["size"], sizes[oid].len());
     }
 }
+
+#[test]
+fn alternates_object_directories() {
+    let src = rich_repo();
+    src.git(&["repack", "-adf", "-q"]);
+    let dst = tempfile::tempdir().unwrap();
+    git_in(
+        dst.path(),
+        &[
+            "clone",
+            "-q",
+            "--shared",
+            &src.path().display().to_string(),
+            "clone",
+        ],
+    );
+    let clone = dst.path().join("clone");
+    assert!(clone.join(".git/objects/info/alternates").is_file());
+    std::fs::write(clone.join("own.txt"), "only in the clone\n").unwrap();
+    git_in(&clone, &["add", "own.txt"]);
+    git_in(&clone, &["commit", "-q", "-m", "own"]);
+    let expected = oracle(&clone, &["--all"]);
+    let (outcome, seen) = run(&options(&clone, Selection::All));
+    assert_eq!(outcome.status, Status::Complete, "{:?}", outcome.skipped);
+    assert_eq!(
+        seen.keys().collect::<Vec<_>>(),
+        expected.keys().collect::<Vec<_>>()
+    );
+}

@@ -537,13 +537,13 @@ fn read_loose(
 fn run_loose<S: BlobSink>(
     shared: &Shared<'_>,
     dec: &mut Decoder,
-    list: &[u32],
+    list: &[(u32, u32)],
     sink: &mut S,
     out: &mut WorkerOut,
 ) -> Result<(), S::Error> {
-    for &u in list {
+    for &(u, dir) in list {
         let oid = shared.uniques[u as usize].oid;
-        let path = shared.mapping.loose_path(&oid);
+        let path = shared.mapping.loose_path(&oid, dir);
         let r = read_loose(dec, &path, &mut out.metrics);
         settle(shared, u, r, &path, false, &dec.out, sink, out)?;
     }

@@ -44,8 +44,8 @@ pub struct Step {
 pub enum Chunk {
     /// Steps in one pack, ascending offsets, each offset once.
     Pack { pack: u32, steps: Vec<Step> },
-    /// Loose objects (indices into the unique blobs).
-    Loose(Vec<u32>),
+    /// Loose objects: (index into the unique blobs, object directory).
+    Loose(Vec<(u32, u32)>),
 }
 
 /// The plan handed to exec.
@@ -119,7 +119,7 @@ pub fn plan(mapping: &Mapping, uniques: &[Unique], threads: usize, m: &mut Stage
                     v.push((offset, i as u32));
                 }
             }
-            Location::Loose => loose.push(i as u32),
+            Location::Loose { dir } => loose.push((i as u32, dir)),
             Location::Missing => out.skipped.push(Skipped {
                 oid: u.oid,
                 reason: SkipReason::Missing {
