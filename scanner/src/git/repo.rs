@@ -23,7 +23,7 @@ use gix::objs::Find;
 use std::path::{Path, PathBuf};
 
 /// Bytes of gix's delta-base cache used while reading trees and commits.
-const PACK_CACHE_BYTES: usize = 32 << 20;
+const PACK_CACHE_BYTES: usize = 8 << 20;
 
 /// Which commits to scan.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
@@ -105,6 +105,8 @@ impl Repo {
         // whole delta chain. Synthetic 6000-commit repository (50k trees,
         // `git repack -adf --depth=50`), tree diff newest-first, release:
         // 400-440 ms without this cache, 160-270 ms with it (busy machine).
+        // 8 MiB is enough newest-first: 32 MiB was no faster on a
+        // 20000-commit repository and cost 30 MB of peak RSS per handle.
         repo.objects.set_pack_cache(|| {
             Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(
                 PACK_CACHE_BYTES,
