@@ -146,3 +146,34 @@ fn alternates_object_directories() {
         expected.keys().collect::<Vec<_>>()
     );
 }
+
+#[test]
+fn all_includes_detached_heads_of_linked_worktrees() {
+    let r = rich_repo();
+    let wt = tempfile::tempdir().unwrap();
+    let wt_path = wt.path().join("wt");
+    r.git(&[
+        "worktree",
+        "add",
+        "-q",
+        "--detach",
+        &wt_path.display().to_string(),
+        "HEAD",
+    ]);
+    std::fs::write(
+        wt_path.join("wt-only.txt"),
+        "only reachable from the worktree HEAD\n",
+    )
+    .unwrap();
+    git_in(&wt_path, &["add", "wt-only.txt"]);
+    git_in(&wt_path, &["commit", "-q", "-m", "detached work"]);
+    let blob = git_in(&wt_path, &["rev-parse", "HEAD:wt-only.txt"])
+        .trim()
+        .to_owned();
+    let expected = oracle(r.path(), &["--all"]);
+    assert!(
+        expected.contains_key(&blob),
+        "git log --all sees the worktree HEAD"
+    );
+    check_against_oracle(&r, Selection::All, &["--all"]);
+}

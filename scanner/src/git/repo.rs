@@ -31,7 +31,8 @@ pub enum Selection {
     /// `HEAD` and its history (like `git log` with no revision).
     #[default]
     Head,
-    /// Every ref (branches, tags, remotes, notes…) and `HEAD`, like `--all`.
+    /// Every ref (branches, tags, remotes, notes…), `HEAD` and the HEADs of
+    /// linked worktrees, like `--all`.
     All,
     /// `A..B`: reachable from `B`, not reachable from `A`.
     Range(String),
@@ -264,6 +265,7 @@ impl Repo {
         {
             tips.push(id.detach());
         }
+        self.linked_worktree_heads(&mut tips);
         if tips.is_empty() {
             return Err(Error::EmptyRepository {
                 path: self.path.clone(),
@@ -272,6 +274,25 @@ impl Repo {
         tips.sort();
         tips.dedup();
         Ok(tips)
+    }
+
+    /// Like `git rev-list --all`, the HEADs of linked worktrees count too
+    /// (`$GIT_COMMON_DIR/worktrees/*/HEAD`); unreadable ones are ignored.
+    fn linked_worktree_heads(&self, tips: &mut Vec<ObjectId>) {
+        let Ok(dirs) = std::fs::read_dir(self.repo.common_dir().join("worktrees")) else {
+            return;
+        };
+        for dir in dirs.flatten() {
+            let Ok(text) = std::fs::read_to_string(dir.path().join("HEAD")) else {
+                continue;
+            };
+            let head = text.trim();
+            let id = match head.strip_prefix("ref: ") {
+                Some(name) => self.resolve(name).ok(),
+                None => ObjectId::from_hex(head.as_bytes()).ok(),
+            };
+            tips.extend(id);
+        }
     }
 
     /// Reads one commit: commit-graph first, then the object database.
