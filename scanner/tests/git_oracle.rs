@@ -177,3 +177,31 @@ fn all_includes_detached_heads_of_linked_worktrees() {
     );
     check_against_oracle(&r, Selection::All, &["--all"]);
 }
+
+#[test]
+fn ref_delta_pack() {
+    let r = rich_repo();
+    r.git(&[
+        "-c",
+        "repack.useDeltaBaseOffset=false",
+        "repack",
+        "-adf",
+        "--depth=50",
+        "-q",
+    ]);
+    let pack = std::fs::read_dir(r.path().join(".git/objects/pack"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "pack"))
+        .unwrap();
+    let verify = r.git(&["verify-pack", "-v", &pack.display().to_string()]);
+    assert!(
+        verify
+            .lines()
+            .any(|l| l.contains(" blob ") && l.split_whitespace().count() == 7),
+        "pack has blob deltas"
+    );
+    check_against_oracle(&r, Selection::All, &["--all"]);
+    let (o, _) = run(&options(r.path(), Selection::All));
+    assert!(o.stages.exec.cache_hits > 0);
+}

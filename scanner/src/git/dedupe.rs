@@ -318,3 +318,51 @@ fn read_record(r: &mut impl Read) -> std::io::Result<Option<(ObjectId, Ctx)>> {
         },
     )))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::BTreeMap;
+
+    fn oid(n: u8) -> ObjectId {
+        ObjectId::from_bytes_or_panic(&[n; 20])
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// Whatever the budget (hence the number of spilled runs) and the
+        /// arrival order, each blob gets the minimum context.
+        #[test]
+        fn result_is_the_minimum_whatever_the_budget(
+            cands in prop::collection::vec((0u8..40, 0u32..30, 0u32..3, 0usize..6, any::<bool>()), 0..300),
+            budget_entries in 0usize..50,
+        ) {
+            const PATHS: [&str; 6] = ["b", "a/x", "a", "a/x/y", "c", "a-"];
+            let dir = tempfile::tempdir().unwrap();
+            let mut d = Dedupe::new(budget_entries * ENTRY_COST, dir.path().to_owned());
+            let mut want: BTreeMap<ObjectId, (u32, &str, u32, ChangeKind)> = BTreeMap::new();
+            for &(o, commit, parent, p, added) in &cands {
+                let change = if added { ChangeKind::Added } else { ChangeKind::Modified };
+                d.offer(&oid(o), commit, parent, PATHS[p].as_bytes(), change).unwrap();
+                let c = (commit, PATHS[p], parent, change);
+                let e = want.entry(oid(o)).or_insert(c);
+                if (c.0, c.1.as_bytes(), c.2) < (e.0, e.1.as_bytes(), e.2) {
+                    *e = c;
+                }
+            }
+            let (out, paths, m) = d.finish(StageTimer::start()).unwrap();
+            prop_assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+            if budget_entries < 10 && want.len() > 20 {
+                prop_assert!(m.spill_runs > 1);
+            }
+            let got: BTreeMap<ObjectId, (u32, &str, u32, ChangeKind)> = out
+                .iter()
+                .map(|u| (u.oid, (u.ctx.commit, std::str::from_utf8(paths.get(u.ctx.path)).unwrap(), u.ctx.parent, u.ctx.change)))
+                .collect();
+            prop_assert_eq!(out.len(), got.len());
+            prop_assert_eq!(got, want);
+        }
+    }
+}
