@@ -397,11 +397,11 @@ impl Repo {
         // Paint everything reachable from the hidden tips.
         let mut hidden_set = HashSet::default();
         let mut stack = Vec::new();
-        for (id, name) in hidden.iter().zip(std::iter::repeat("range start")) {
+        for id in &hidden {
             if self.read_commit(id, m)?.is_none() {
                 return Err(Error::NotACommit {
                     path: self.path.clone(),
-                    name: format!("{name} {id}"),
+                    name: format!("range start {id}"),
                 });
             }
             stack.push(*id);
@@ -410,12 +410,9 @@ impl Repo {
             if !hidden_set.insert(id) {
                 continue;
             }
+            // A missing ancestor on the excluded side (a shallow boundary)
+            // ends that line of ancestry, as in git.
             let Some(c) = self.read_commit(&id, m)? else {
-                if self.is_shallow(&id) {
-                    continue;
-                }
-                // A missing ancestor of the excluded side only matters if it
-                // would hide something; treat it like git's shallow boundary.
                 continue;
             };
             if !self.is_shallow(&id) {
