@@ -59,6 +59,10 @@ pub struct WorkerOut {
     pub error: Option<Error>,
 }
 
+/// Spare buffers a worker keeps, and the largest capacity it keeps.
+const POOL_BUFFERS: usize = 8;
+const POOL_MAX_CAPACITY: usize = 1 << 20;
+
 struct Cache {
     map: HashMap<u64, (gix::objs::Kind, Vec<u8>)>,
     bytes: usize,
@@ -71,12 +75,18 @@ impl Cache {
         self.pool.pop().unwrap_or_default()
     }
 
+    /// Keeps a spare buffer for reuse, unless the pool is full or the
+    /// buffer is large (a big blob's buffer must not outlive it).
+    fn recycle(&mut self, v: Vec<u8>) {
+        if self.pool.len() < POOL_BUFFERS && v.capacity() <= POOL_MAX_CAPACITY {
+            self.pool.push(v);
+        }
+    }
+
     fn remove(&mut self, offset: u64) {
         if let Some((_, v)) = self.map.remove(&offset) {
             self.bytes -= v.len();
-            if self.pool.len() < 8 {
-                self.pool.push(v);
-            }
+            self.recycle(v);
         }
     }
 }
@@ -298,9 +308,7 @@ impl Decoder {
             let mut next = self.cache.take_buf();
             apply_delta(&self.out, &self.delta, &mut next).map_err(|msg| corrupt(at, msg))?;
             let prev = std::mem::replace(&mut self.out, next);
-            if self.cache.pool.len() < 8 {
-                self.cache.pool.push(prev);
-            }
+            self.cache.recycle(prev);
             self.keep(at, kind, steps);
         }
         Ok(kind)
