@@ -82,6 +82,36 @@ impl SinkFactory for Factory {
     }
 }
 
+/// One output line; fields in this order.
+#[derive(serde::Serialize)]
+struct Line<'a> {
+    oid: String,
+    commit: String,
+    /// Lossy UTF-8 (git paths are bytes).
+    path: std::borrow::Cow<'a, str>,
+    size: usize,
+}
+
+fn write_records(records: &[Record], format: Format) -> std::io::Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    match format {
+        Format::Jsonl => {
+            for r in records {
+                let line = Line {
+                    oid: r.oid.to_string(),
+                    commit: r.commit.to_string(),
+                    path: String::from_utf8_lossy(&r.path),
+                    size: r.size,
+                };
+                serde_json::to_writer(&mut out, &line)?;
+                out.write_all(b"\n")?;
+            }
+        }
+    }
+    out.flush()
+}
+
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut opts = Options::new(&args.repo);
     opts.selection = if args.all {
@@ -106,22 +136,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let (outcome, sinks) = git::scan(&opts, &Factory)?;
     let mut records: Vec<Record> = sinks.into_iter().flat_map(|s| s.0).collect();
     records.sort_unstable_by_key(|r| r.oid);
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    match args.format {
-        Format::Jsonl => {
-            for r in &records {
-                let line = serde_json::json!({
-                    "oid": r.oid.to_string(),
-                    "commit": r.commit.to_string(),
-                    "path": String::from_utf8_lossy(&r.path),
-                    "size": r.size,
-                });
-                writeln!(out, "{line}")?;
-            }
-        }
+    match write_records(&records, args.format) {
+        // A reader that stops early (`| head`) is not an error.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(ExitCode::SUCCESS),
+        r => r?,
     }
-    out.flush()?;
     if args.metrics {
         for (name, value) in outcome.metrics() {
             eprintln!("{name} {value}");
