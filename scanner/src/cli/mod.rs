@@ -1,5 +1,7 @@
 //! Argument parsing and dispatch; one file per subcommand.
 
+mod blobs;
+
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
@@ -11,8 +13,13 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    /// List unique blobs with their canonical context (JSON lines).
+    Blobs(blobs::Args),
+}
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    match cli.command {}
+    match cli.command {
+        Command::Blobs(args) => blobs::run(args),
+    }
 }

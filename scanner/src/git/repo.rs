@@ -1,0 +1,507 @@
+//! Repository access: open, read refs, select commits.
+//!
+//! [`Repo::open`] opens a bare or non-bare repository with gix (isolated from
+//! user and system configuration, so results do not depend on the machine).
+//! [`Repo::select`] turns a [`Selection`] into the set of commits to scan with
+//! `git rev-list` semantics: `--all` is every ref plus `HEAD`, `A..B` is what
+//! is reachable from `B` but not from `A`, a list of refs is their union.
+//!
+//! Commit data (tree, parents, committer time) comes from the commit-graph
+//! when present and covering the commit, otherwise from the commit object.
+//!
+//! Invariants of [`Selected`]: commits are sorted by (committer time, id),
+//! which is the canonical order, so a commit's index is its rank; every
+//! commit carries the tree ids of all its parents (parents outside the
+//! selection included), so tree diff never walks the graph again. Commits
+//! listed in `.git/shallow` are treated as parentless, like git does.
+
+use crate::git::error::{Error, Result};
+use crate::git::metrics::{StageMetrics, StageTimer};
+use gix::ObjectId;
+use gix::hashtable::HashSet;
+use gix::objs::Find;
+use std::path::{Path, PathBuf};
+
+/// Bytes of gix's delta-base cache used while reading trees and commits.
+const PACK_CACHE_BYTES: usize = 8 << 20;
+
+/// Which commits to scan.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub enum Selection {
+    /// `HEAD` and its history (like `git log` with no revision).
+    #[default]
+    Head,
+    /// Every ref (branches, tags, remotes, notes…), `HEAD` and the HEADs of
+    /// linked worktrees, like `--all`.
+    All,
+    /// `A..B`: reachable from `B`, not reachable from `A`.
+    Range(String),
+    /// The union of the histories of these refs or full hex ids.
+    Refs(Vec<String>),
+}
+
+/// One selected commit, as tree diff needs it.
+#[derive(Clone, Debug)]
+pub struct SelectedCommit {
+    pub id: ObjectId,
+    pub tree: ObjectId,
+    /// Committer timestamp, seconds since the epoch (time zone ignored).
+    pub time: i64,
+    /// Range into [`Selected::parent_trees`].
+    parents: (u32, u32),
+}
+
+/// The selected commits in canonical order (committer time, id).
+#[derive(Debug, Default)]
+pub struct Selected {
+    pub commits: Vec<SelectedCommit>,
+    parent_trees: Vec<ObjectId>,
+    /// Commits that were treated as roots because they are shallow.
+    pub shallow_roots: Vec<ObjectId>,
+}
+
+impl Selected {
+    /// Trees of the commit's parents, in parent order; empty for roots.
+    pub fn parent_trees(&self, c: &SelectedCommit) -> &[ObjectId] {
+        &self.parent_trees[c.parents.0 as usize..c.parents.1 as usize]
+    }
+}
+
+struct CommitData {
+    tree: ObjectId,
+    time: i64,
+    parents: Vec<ObjectId>,
+}
+
+/// An open repository.
+pub struct Repo {
+    pub(crate) repo: gix::Repository,
+    path: PathBuf,
+    graph: Option<gix::commitgraph::Graph>,
+    shallow: Vec<ObjectId>,
+    buf: Vec<u8>,
+}
+
+impl std::fmt::Debug for Repo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Repo")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Repo {
+    /// Opens the repository at `path` (work tree or `.git`/bare directory).
+    pub fn open(path: &Path) -> Result<Repo> {
+        let not_repo = |message: String| Error::NotARepository {
+            path: path.to_owned(),
+            message,
+        };
+        if !path.exists() {
+            return Err(not_repo("no such directory".into()));
+        }
+        let opts = gix::open::Options::isolated();
+        let mut repo = gix::open_opts(path, opts).map_err(|e| not_repo(e.to_string()))?;
+        // PERF: without a delta-base cache every tree read re-inflates its
+        // whole delta chain. Synthetic 6000-commit repository (50k trees,
+        // `git repack -adf --depth=50`), tree diff newest-first, release:
+        // 400-440 ms without this cache, 160-270 ms with it (busy machine).
+        // 8 MiB is enough newest-first: 32 MiB was no faster on a
+        // 20000-commit repository and cost 30 MB of peak RSS per handle.
+        repo.objects.set_pack_cache(|| {
+            Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(
+                PACK_CACHE_BYTES,
+            ))
+        });
+        let graph = repo.commit_graph_if_enabled().ok().flatten();
+        let shallow_file = repo.git_dir().join("shallow");
+        let mut shallow = Vec::new();
+        if let Ok(text) = std::fs::read_to_string(&shallow_file) {
+            for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+                let id = ObjectId::from_hex(line.as_bytes()).map_err(|e| Error::Refs {
+                    path: shallow_file.clone(),
+                    message: format!("bad shallow entry '{line}': {e}"),
+                })?;
+                shallow.push(id);
+            }
+            shallow.sort();
+        }
+        Ok(Repo {
+            repo,
+            path: path.to_owned(),
+            graph,
+            shallow,
+            buf: Vec::new(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The repository's object directory (`.git/objects`).
+    pub fn objects_dir(&self) -> PathBuf {
+        self.repo.objects.store_ref().path().to_owned()
+    }
+
+    /// A tree source over this repository's object database, for
+    /// [`crate::git::tree_diff::TreeDiff`].
+    pub fn trees(&self) -> crate::git::tree_diff::OdbTrees<'_> {
+        crate::git::tree_diff::OdbTrees {
+            repo: &self.repo,
+            path: self.path.clone(),
+        }
+    }
+
+    pub fn has_commit_graph(&self) -> bool {
+        self.graph.is_some()
+    }
+
+    fn refs_err(&self, e: impl std::fmt::Display) -> Error {
+        Error::Refs {
+            path: self.path.clone(),
+            message: e.to_string(),
+        }
+    }
+
+    fn obj_err(&self, what: &'static str, oid: ObjectId, e: impl std::fmt::Display) -> Error {
+        Error::Object {
+            path: self.path.clone(),
+            what,
+            oid,
+            message: e.to_string(),
+        }
+    }
+
+    /// Resolves `NAME` followed by any `~N`/`^N` suffixes (first-parent
+    /// ancestor, N-th parent), where NAME is a ref, `HEAD` or a full hex id.
+    fn resolve_rev(&mut self, spec: &str, m: &mut StageMetrics) -> Result<ObjectId> {
+        let path = self.path.clone();
+        let unknown = || Error::UnknownRevision {
+            path: path.clone(),
+            name: spec.to_owned(),
+        };
+        let split = spec.find(['~', '^']).unwrap_or(spec.len());
+        let mut id = self.resolve(&spec[..split])?;
+        let mut rest = &spec.as_bytes()[split..];
+        while let Some((&op, tail)) = rest.split_first() {
+            let digits = tail.iter().take_while(|b| b.is_ascii_digit()).count();
+            let n: usize = if digits == 0 {
+                1
+            } else {
+                std::str::from_utf8(&tail[..digits])
+                    .ok()
+                    .and_then(|d| d.parse().ok())
+                    .ok_or_else(unknown)?
+            };
+            rest = &tail[digits..];
+            match op {
+                b'~' => {
+                    for _ in 0..n {
+                        let c = self.read_commit(&id, m)?.ok_or_else(unknown)?;
+                        id = *c.parents.first().ok_or_else(unknown)?;
+                    }
+                }
+                b'^' if n == 0 => {}
+                b'^' => {
+                    let c = self.read_commit(&id, m)?.ok_or_else(unknown)?;
+                    id = *c.parents.get(n - 1).ok_or_else(unknown)?;
+                }
+                _ => return Err(unknown()),
+            }
+        }
+        Ok(id)
+    }
+
+    /// Resolves a ref name, `HEAD` or a full hex id to an object id.
+    fn resolve(&self, name: &str) -> Result<ObjectId> {
+        let unknown = || Error::UnknownRevision {
+            path: self.path.clone(),
+            name: name.to_owned(),
+        };
+        if name.is_empty() {
+            return Err(unknown());
+        }
+        if name.len() == 40
+            && let Ok(id) = ObjectId::from_hex(name.as_bytes())
+        {
+            return Ok(id);
+        }
+        if name == "HEAD" {
+            let head = self.repo.head().map_err(|e| self.refs_err(e))?;
+            if head.is_unborn() {
+                let target = head
+                    .referent_name()
+                    .map(|n| n.as_bstr().to_string())
+                    .unwrap_or_default();
+                return Err(Error::UnbornHead {
+                    path: self.path.clone(),
+                    target,
+                });
+            }
+            return head.id().map(|id| id.detach()).ok_or_else(unknown);
+        }
+        let Ok(Some(mut r)) = self.repo.try_find_reference(name) else {
+            return Err(unknown());
+        };
+        r.peel_to_id()
+            .map(|id| id.detach())
+            .map_err(|e| self.refs_err(format!("{name}: {e}")))
+    }
+
+    /// Every ref peeled to its object, plus HEAD when it is born.
+    fn all_tips(&self) -> Result<Vec<ObjectId>> {
+        let platform = self.repo.references().map_err(|e| self.refs_err(e))?;
+        let mut tips = Vec::new();
+        for r in platform.all().map_err(|e| self.refs_err(e))? {
+            let mut r = r.map_err(|e| self.refs_err(e))?;
+            // A dangling symbolic ref peels to nothing: git ignores it too.
+            if let Ok(id) = r.peel_to_id() {
+                tips.push(id.detach());
+            }
+        }
+        if let Ok(head) = self.repo.head()
+            && let Some(id) = head.id()
+        {
+            tips.push(id.detach());
+        }
+        self.linked_worktree_heads(&mut tips);
+        if tips.is_empty() {
+            return Err(Error::EmptyRepository {
+                path: self.path.clone(),
+            });
+        }
+        tips.sort();
+        tips.dedup();
+        Ok(tips)
+    }
+
+    /// Like `git rev-list --all`, the HEADs of linked worktrees count too
+    /// (`$GIT_COMMON_DIR/worktrees/*/HEAD`); unreadable ones are ignored.
+    fn linked_worktree_heads(&self, tips: &mut Vec<ObjectId>) {
+        let Ok(dirs) = std::fs::read_dir(self.repo.common_dir().join("worktrees")) else {
+            return;
+        };
+        for dir in dirs.flatten() {
+            let Ok(text) = std::fs::read_to_string(dir.path().join("HEAD")) else {
+                continue;
+            };
+            let head = text.trim();
+            let id = match head.strip_prefix("ref: ") {
+                Some(name) => self.resolve(name).ok(),
+                None => ObjectId::from_hex(head.as_bytes()).ok(),
+            };
+            tips.extend(id);
+        }
+    }
+
+    /// Reads one commit: commit-graph first, then the object database.
+    /// `Ok(None)` when the object is absent or not a commit.
+    fn read_commit(&mut self, id: &ObjectId, m: &mut StageMetrics) -> Result<Option<CommitData>> {
+        if let Some(graph) = &self.graph
+            && let Some(pos) = graph.lookup(id)
+        {
+            let c = graph.commit_at(pos);
+            let mut parents = Vec::new();
+            for p in c.iter_parents() {
+                let p = p.map_err(|e| self.obj_err("commit-graph entry of commit", *id, e))?;
+                parents.push(graph.id_at(p).to_owned());
+            }
+            m.cache_hits += 1;
+            return Ok(Some(CommitData {
+                tree: c.root_tree_id().to_owned(),
+                time: i64::try_from(c.committer_timestamp()).unwrap_or(i64::MAX),
+                parents,
+            }));
+        }
+        m.cache_misses += 1;
+        let data = match self.repo.objects.try_find(id, &mut self.buf) {
+            Ok(Some(d)) => d,
+            Ok(None) => return Ok(None),
+            Err(e) => {
+                return Err(Error::Object {
+                    path: self.path.clone(),
+                    what: "commit",
+                    oid: *id,
+                    message: e.to_string(),
+                });
+            }
+        };
+        if data.kind != gix::objs::Kind::Commit {
+            return Ok(None);
+        }
+        m.bytes_in += data.data.len() as u64;
+        let mut iter = gix::objs::CommitRefIter::from_bytes(data.data, gix::hash::Kind::Sha1);
+        let tree = iter.tree_id().map_err(|e| Error::Object {
+            path: self.path.clone(),
+            what: "commit",
+            oid: *id,
+            message: format!("corrupt commit: {e}"),
+        })?;
+        let iter = gix::objs::CommitRefIter::from_bytes(data.data, gix::hash::Kind::Sha1);
+        let parents: Vec<ObjectId> = iter.parent_ids().collect();
+        let iter = gix::objs::CommitRefIter::from_bytes(data.data, gix::hash::Kind::Sha1);
+        let time = iter
+            .committer()
+            .map(|s| s.seconds())
+            .map_err(|e| Error::Object {
+                path: self.path.clone(),
+                what: "commit",
+                oid: *id,
+                message: format!("corrupt commit: {e}"),
+            })?;
+        Ok(Some(CommitData {
+            tree,
+            time,
+            parents,
+        }))
+    }
+
+    fn is_shallow(&self, id: &ObjectId) -> bool {
+        self.shallow.binary_search(id).is_ok()
+    }
+
+    /// Selects commits with `git rev-list` semantics.
+    pub fn select(&mut self, selection: &Selection, m: &mut StageMetrics) -> Result<Selected> {
+        let timer = StageTimer::start();
+        let (tips, hidden, explicit) = match selection {
+            Selection::Head => (vec![self.resolve("HEAD")?], Vec::new(), true),
+            Selection::Refs(names) if !names.is_empty() => {
+                let tips = names
+                    .iter()
+                    .map(|n| self.resolve_rev(n, m))
+                    .collect::<Result<Vec<_>>>()?;
+                (tips, Vec::new(), true)
+            }
+            Selection::All => (self.all_tips()?, Vec::new(), false),
+            Selection::Refs(_) => return Err(Error::Options("empty ref list".into())),
+            Selection::Range(spec) => {
+                let malformed = || Error::MalformedRange {
+                    path: self.path.clone(),
+                    spec: spec.clone(),
+                };
+                let (a, b) = spec.split_once("..").ok_or_else(malformed)?;
+                if a.is_empty()
+                    || b.is_empty()
+                    || b.starts_with('.')
+                    || a.contains("..")
+                    || b.contains("..")
+                {
+                    return Err(malformed());
+                }
+                let (b, a) = (self.resolve_rev(b, m)?, self.resolve_rev(a, m)?);
+                (vec![b], vec![a], true)
+            }
+        };
+        m.items_in = (tips.len() + hidden.len()) as u64;
+        // Paint everything reachable from the hidden tips.
+        let mut hidden_set = HashSet::default();
+        let mut stack = Vec::new();
+        for id in &hidden {
+            if self.read_commit(id, m)?.is_none() {
+                return Err(Error::NotACommit {
+                    path: self.path.clone(),
+                    name: format!("range start {id}"),
+                });
+            }
+            stack.push(*id);
+        }
+        while let Some(id) = stack.pop() {
+            if !hidden_set.insert(id) {
+                continue;
+            }
+            // A missing ancestor on the excluded side (a shallow boundary)
+            // ends that line of ancestry, as in git.
+            let Some(c) = self.read_commit(&id, m)? else {
+                continue;
+            };
+            if !self.is_shallow(&id) {
+                stack.extend(c.parents.iter().filter(|p| !hidden_set.contains(*p)));
+            }
+        }
+        // Walk from the tips, collecting commit data.
+        let mut seen = HashSet::default();
+        let mut out: Vec<(SelectedCommit, Vec<ObjectId>)> = Vec::new();
+        let mut shallow_roots = Vec::new();
+        stack.clear();
+        for id in &tips {
+            match self.read_commit(id, m)? {
+                Some(_) => stack.push(*id),
+                // `--all` ignores refs to trees/blobs, like rev-list does.
+                None if !explicit => {}
+                None => {
+                    return Err(Error::NotACommit {
+                        path: self.path.clone(),
+                        name: id.to_string(),
+                    });
+                }
+            }
+        }
+        while let Some(id) = stack.pop() {
+            if hidden_set.contains(&id) || !seen.insert(id) {
+                continue;
+            }
+            let Some(mut c) = self.read_commit(&id, m)? else {
+                return Err(self.obj_err("missing commit", id, "not in the object database"));
+            };
+            if self.is_shallow(&id) {
+                c.parents.clear();
+                shallow_roots.push(id);
+            }
+            stack.extend(
+                c.parents
+                    .iter()
+                    .filter(|p| !seen.contains(*p) && !hidden_set.contains(*p)),
+            );
+            out.push((
+                SelectedCommit {
+                    id,
+                    tree: c.tree,
+                    time: c.time,
+                    parents: (0, 0),
+                },
+                c.parents,
+            ));
+        }
+        out.sort_by_key(|c| (c.0.time, c.0.id));
+        // Parent trees, parents outside the selection included.
+        let mut tree_of: gix::hashtable::HashMap<ObjectId, ObjectId> =
+            gix::hashtable::HashMap::default();
+        for (c, _) in &out {
+            tree_of.insert(c.id, c.tree);
+        }
+        let mut selected = Selected {
+            commits: Vec::with_capacity(out.len()),
+            parent_trees: Vec::new(),
+            shallow_roots,
+        };
+        for (mut c, parents) in out {
+            let start = selected.parent_trees.len() as u32;
+            for p in parents {
+                let tree = match tree_of.get(&p) {
+                    Some(t) => *t,
+                    None => match self.read_commit(&p, m)? {
+                        Some(pc) => {
+                            tree_of.insert(p, pc.tree);
+                            pc.tree
+                        }
+                        None => {
+                            return Err(self.obj_err(
+                                "missing parent commit",
+                                p,
+                                format!("parent of {}", c.id),
+                            ));
+                        }
+                    },
+                };
+                selected.parent_trees.push(tree);
+            }
+            c.parents = (start, selected.parent_trees.len() as u32);
+            selected.commits.push(c);
+        }
+        selected.shallow_roots.sort();
+        m.items_out = selected.commits.len() as u64;
+        timer.finish(m);
+        Ok(selected)
+    }
+}

@@ -1,0 +1,461 @@
+//! Bad input: every case gives a clear error naming the input, or a Partial
+//! outcome listing what was skipped and why — never a panic, never an
+//! allocation sized by an untrusted header.
+
+mod support;
+
+use scanner::git::{self, Error, Selection, SkipReason, Status};
+use support::*;
+
+fn scan_err(opts: &git::Options) -> Error {
+    match git::scan(opts, &CollectFactory) {
+        Ok((o, _)) => panic!("expected an error, got {:?}", o.status),
+        Err(e) => e,
+    }
+}
+
+fn small_repo() -> TestRepo {
+    let mut r = TestRepo::new();
+    r.write("a.txt", "alpha\n");
+    r.write("b.txt", "bravo\n");
+    r.commit("one");
+    r.write("a.txt", "alpha 2\n");
+    r.write("c.txt", "charlie\n");
+    r.commit("two");
+    r.write("a.txt", "alpha 3\n");
+    r.commit("three");
+    r
+}
+
+#[test]
+fn not_a_repository() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = scan_err(&options(dir.path(), Selection::All));
+    assert!(matches!(e, Error::NotARepository { .. }), "{e:?}");
+    assert!(
+        e.to_string().contains(&dir.path().display().to_string()),
+        "{e}"
+    );
+    let missing = dir.path().join("nope");
+    let e = scan_err(&options(&missing, Selection::All));
+    assert!(e.to_string().contains("nope"), "{e}");
+}
+
+#[test]
+fn empty_repository_and_unborn_head() {
+    let r = TestRepo::new();
+    let e = scan_err(&options(r.path(), Selection::All));
+    assert!(matches!(e, Error::EmptyRepository { .. }), "{e:?}");
+    assert!(e.to_string().contains(&r.path().display().to_string()));
+    let e = scan_err(&options(r.path(), Selection::Head));
+    assert!(matches!(e, Error::UnbornHead { .. }), "{e:?}");
+    assert!(e.to_string().contains("refs/heads/main"), "{e}");
+}
+
+#[test]
+fn unborn_head_in_repository_with_commits() {
+    let r = small_repo();
+    r.git(&["symbolic-ref", "HEAD", "refs/heads/orphan"]);
+    let e = scan_err(&options(r.path(), Selection::Head));
+    assert!(matches!(e, Error::UnbornHead { .. }), "{e:?}");
+    // --all still has the branch.
+    let (o, seen) = run(&options(r.path(), Selection::All));
+    assert_eq!(o.status, Status::Complete);
+    assert_eq!(seen.len(), 5);
+}
+
+#[test]
+fn unknown_ref_and_malformed_ranges() {
+    let r = small_repo();
+    let e = scan_err(&options(r.path(), Selection::Refs(vec!["nope".into()])));
+    assert!(
+        matches!(&e, Error::UnknownRevision { name, .. } if name == "nope"),
+        "{e:?}"
+    );
+    assert!(e.to_string().contains("'nope'"));
+    let e = scan_err(&options(r.path(), Selection::Range("main..nope".into())));
+    assert!(
+        matches!(&e, Error::UnknownRevision { name, .. } if name == "nope"),
+        "{e:?}"
+    );
+    let e = scan_err(&options(r.path(), Selection::Range("main~9..main".into())));
+    assert!(matches!(&e, Error::UnknownRevision { .. }), "{e:?}");
+    for bad in ["main", "main..", "..main", "main...main", "a..b..c", ""] {
+        let e = scan_err(&options(r.path(), Selection::Range(bad.into())));
+        assert!(
+            matches!(&e, Error::MalformedRange { spec, .. } if spec == bad),
+            "{bad}: {e:?}"
+        );
+        assert!(e.to_string().contains("malformed range"), "{e}");
+    }
+    let blob = r.git(&["rev-parse", "HEAD:a.txt"]);
+    let e = scan_err(&options(
+        r.path(),
+        Selection::Refs(vec![blob.trim().into()]),
+    ));
+    assert!(matches!(&e, Error::NotACommit { .. }), "{e:?}");
+}
+
+#[test]
+fn shallow_clone_is_partial_with_boundary() {
+    let src = small_repo();
+    let dst = tempfile::tempdir().unwrap();
+    let url = format!("file://{}", src.path().display());
+    git_in(dst.path(), &["clone", "-q", "--depth", "2", &url, "clone"]);
+    let clone = dst.path().join("clone");
+    let (o, seen) = run(&options(&clone, Selection::All));
+    assert_eq!(o.status, Status::Partial);
+    assert_eq!(o.skipped.len(), 1);
+    assert_eq!(o.skipped[0].reason, SkipReason::ShallowBoundary);
+    // Like git, the shallow commit is diffed against the empty tree.
+    let expected = oracle(&clone, &["--all"]);
+    assert_eq!(
+        seen.keys().collect::<Vec<_>>(),
+        expected.keys().collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn partial_clone_missing_blobs_are_skipped() {
+    let src = small_repo();
+    src.git(&["config", "uploadpack.allowFilter", "true"]);
+    let dst = tempfile::tempdir().unwrap();
+    let url = format!("file://{}", src.path().display());
+    git_in(
+        dst.path(),
+        &[
+            "clone",
+            "-q",
+            "--no-checkout",
+            "--filter=blob:none",
+            &url,
+            "clone",
+        ],
+    );
+    let clone = dst.path().join("clone");
+    let (o, seen) = run(&options(&clone, Selection::All));
+    assert_eq!(o.status, Status::Partial);
+    assert!(seen.is_empty());
+    assert_eq!(o.skipped.len(), 5);
+    assert!(
+        o.skipped
+            .iter()
+            .all(|s| s.reason == SkipReason::Missing { promisor: true }),
+        "{:?}",
+        o.skipped
+    );
+    assert!(o.skipped[0].reason.to_string().contains("promisor"));
+}
+
+#[test]
+fn corrupt_and_truncated_pack_entries_are_skipped() {
+    let r = small_repo();
+    let pack = blobs_only_pack(&r);
+    let mut data = std::fs::read(&pack).unwrap();
+    // Corrupt the compressed data of the first entry (keep its header).
+    data[14] ^= 0xff;
+    data[15] ^= 0xff;
+    std::fs::write(&pack, &data).unwrap();
+    let (o, seen) = run(&options(r.path(), Selection::All));
+    assert_eq!(o.status, Status::Partial);
+    assert_eq!(seen.len() + o.skipped.len(), 5);
+    assert!(!o.skipped.is_empty());
+    for s in &o.skipped {
+        assert!(
+            matches!(&s.reason, SkipReason::Corrupt { file, .. } if file == &pack),
+            "{s:?}"
+        );
+    }
+    // Truncate the pack to half: later entries point past the end.
+    std::fs::write(&pack, &data[..data.len() / 2]).unwrap();
+    let (o, seen) = run(&options(r.path(), Selection::All));
+    assert_eq!(o.status, Status::Partial);
+    assert_eq!(seen.len() + o.skipped.len(), 5);
+    assert!(o.skipped.len() >= 2, "{:?}", o.skipped);
+    // Truncate to less than a header: the whole pack is unusable.
+    std::fs::write(&pack, &data[..7]).unwrap();
+    let (o, _) = run(&options(r.path(), Selection::All));
+    assert_eq!(o.skipped.len(), 5);
+    assert!(
+        o.skipped[0].reason.to_string().contains("not a pack file"),
+        "{}",
+        o.skipped[0].reason
+    );
+}
+
+#[test]
+fn corrupt_or_truncated_idx_is_an_error_naming_it() {
+    let r = small_repo();
+    let pack = blobs_only_pack(&r);
+    let idx = pack.with_extension("idx");
+    let data = std::fs::read(&idx).unwrap();
+    std::fs::write(&idx, &data[..100]).unwrap();
+    let e = scan_err(&options(r.path(), Selection::All));
+    assert!(
+        matches!(&e, Error::Index { path, .. } if path == &idx),
+        "{e:?}"
+    );
+    // A fan-out table that is not monotonic.
+    let mut bad = data.clone();
+    bad[8..12].copy_from_slice(&u32::MAX.to_be_bytes());
+    std::fs::write(&idx, &bad).unwrap();
+    let e = scan_err(&options(r.path(), Selection::All));
+    assert!(
+        matches!(&e, Error::Index { path, .. } if path == &idx),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn corrupt_multi_pack_index_is_an_error_naming_it() {
+    let r = small_repo();
+    blobs_only_pack(&r);
+    r.git(&["multi-pack-index", "write"]);
+    let midx = r.path().join(".git/objects/pack/multi-pack-index");
+    let data = std::fs::read(&midx).unwrap();
+    std::fs::write(&midx, &data[..data.len() / 2]).unwrap();
+    let e = scan_err(&options(r.path(), Selection::All));
+    assert!(
+        matches!(&e, Error::Index { path, .. } if path == &midx),
+        "{e:?}"
+    );
+    assert!(e.to_string().contains("multi-pack-index"), "{e}");
+}
+
+#[test]
+fn corrupt_loose_object_is_skipped_naming_the_file() {
+    let r = small_repo();
+    let oid = r.git(&["rev-parse", "HEAD:c.txt"]).trim().to_owned();
+    let path = loose_path(r.path(), &oid);
+    std::fs::remove_file(&path).unwrap();
+    std::fs::write(&path, b"this is not zlib").unwrap();
+    let (o, seen) = run(&options(r.path(), Selection::All));
+    assert_eq!(o.status, Status::Partial);
+    assert_eq!(seen.len(), 4);
+    assert_eq!(o.skipped.len(), 1);
+    assert_eq!(o.skipped[0].oid.to_string(), oid);
+    assert!(matches!(&o.skipped[0].reason, SkipReason::Corrupt { file, .. } if file == &path));
+    // A valid zlib stream whose header lies about the size.
+    std::fs::write(&path, zlib_stored(b"blob 999\0short")).unwrap();
+    let (o, _) = run(&options(r.path(), Selection::All));
+    assert_eq!(o.skipped.len(), 1, "{:?}", o.skipped);
+    // A header claiming a huge size is refused before allocating.
+    std::fs::write(&path, zlib_stored(b"blob 1099511627776\0x")).unwrap();
+    let (o, _) = run(&options(r.path(), Selection::All));
+    assert!(
+        matches!(
+            o.skipped[0].reason,
+            SkipReason::TooLarge {
+                size: 1_099_511_627_776,
+                ..
+            }
+        ),
+        "{:?}",
+        o.skipped
+    );
+}
+
+/// Hand-made pack entries for the blobs of a repository whose loose blobs
+/// were removed: each exercises one way a pack can lie.
+#[test]
+fn hostile_pack_entries_are_skipped_with_reasons() {
+    let mut r = TestRepo::new();
+    let names = [
+        "self-ofs",
+        "before-start",
+        "self-ref",
+        "cycle-a",
+        "cycle-b",
+        "past-end",
+        "huge",
+        "short",
+        "good",
+    ];
+    for n in names {
+        r.write(n, format!("content of {n}\n"));
+    }
+    r.commit("all");
+    let oid = |n: &str| r.oid(&format!("HEAD:{n}"));
+    for n in names {
+        remove_loose(r.path(), &oid(n).to_string());
+    }
+    let good = b"content of good\n";
+    let mut entries = Vec::new();
+    let mut at = 12u64;
+    let mut push =
+        |o: gix::ObjectId, bytes: Vec<u8>, entries: &mut Vec<(gix::ObjectId, Vec<u8>)>| {
+            let start = at;
+            at += bytes.len() as u64;
+            entries.push((o, bytes));
+            start
+        };
+    let mut e = entry_header(3, good.len() as u64);
+    e.extend(zlib_stored(good));
+    push(oid("good"), e, &mut entries);
+    // Ofs-delta with distance 0: points at itself.
+    let mut e = entry_header(6, 4);
+    e.extend(ofs_distance(0));
+    e.extend(zlib_stored(&[1, 1, 1, b'x']));
+    push(oid("self-ofs"), e, &mut entries);
+    // Ofs-delta pointing before the pack start.
+    let mut e = entry_header(6, 4);
+    e.extend(ofs_distance(1 << 20));
+    e.extend(zlib_stored(&[1, 1, 1, b'x']));
+    push(oid("before-start"), e, &mut entries);
+    // Ref-delta naming itself.
+    let mut e = entry_header(7, 4);
+    e.extend_from_slice(oid("self-ref").as_bytes());
+    e.extend(zlib_stored(&[1, 1, 1, b'x']));
+    push(oid("self-ref"), e, &mut entries);
+    // Two ref-deltas naming each other.
+    for (me, other) in [("cycle-a", "cycle-b"), ("cycle-b", "cycle-a")] {
+        let mut e = entry_header(7, 4);
+        e.extend_from_slice(oid(other).as_bytes());
+        e.extend(zlib_stored(&[1, 1, 1, b'x']));
+        push(oid(me), e, &mut entries);
+    }
+    // A blob claiming 1 TiB.
+    let mut e = entry_header(3, 1 << 40);
+    e.extend(zlib_stored(b"tiny"));
+    push(oid("huge"), e, &mut entries);
+    // A blob shorter than its header says.
+    let mut e = entry_header(3, 100);
+    e.extend(zlib_stored(b"short"));
+    push(oid("short"), e, &mut entries);
+    write_raw_pack(
+        r.path(),
+        "0000000000000000000000000000000000000000",
+        &entries,
+        &[(oid("past-end"), 1 << 30)],
+    );
+
+    let (o, seen) = run(&options(r.path(), Selection::All));
+    assert_eq!(o.status, Status::Partial);
+    assert_eq!(
+        seen.keys().cloned().collect::<Vec<_>>(),
+        vec![oid("good").to_string()]
+    );
+    assert_eq!(seen[&oid("good").to_string()].bytes, good);
+    let reason = |n: &str| {
+        let id = oid(n);
+        o.skipped
+            .iter()
+            .find(|s| s.oid == id)
+            .map(|s| s.reason.to_string())
+            .unwrap_or_else(|| panic!("{n} not skipped"))
+    };
+    for (name, says) in [
+        ("self-ofs", "points at itself"),
+        ("before-start", "before the pack start"),
+        ("self-ref", "names itself"),
+        ("cycle-a", "cycl"),
+        ("cycle-b", "cycl"),
+        ("past-end", "outside the pack"),
+        ("huge", "exceeds the maximum blob size"),
+        ("short", "header says 100"),
+        ("short", "pack-0000"),
+    ] {
+        assert!(reason(name).contains(says), "{name}: {}", reason(name));
+    }
+    assert_eq!(o.skipped.len(), 8);
+}
+
+#[test]
+fn oversize_blob_is_skipped() {
+    let r = small_repo();
+    let mut opts = options(r.path(), Selection::All);
+    opts.max_blob_size = 7;
+    let (o, seen) = run(&opts);
+    assert_eq!(o.status, Status::Partial);
+    // "alpha\n", "bravo\n" fit; "alpha 2\n", "charlie\n", "alpha 3\n" do not.
+    assert_eq!(seen.len(), 2);
+    assert_eq!(o.skipped.len(), 3);
+    assert!(
+        o.skipped
+            .iter()
+            .all(|s| matches!(s.reason, SkipReason::TooLarge { max: 7, .. }))
+    );
+}
+
+#[test]
+fn spill_directory_that_does_not_exist_is_an_error_naming_it() {
+    let r = small_repo();
+    let mut opts = options(r.path(), Selection::All);
+    opts.dedupe_budget = 0;
+    opts.spill_dir = Some(r.path().join("no-such-dir"));
+    let e = scan_err(&opts);
+    assert!(matches!(e, Error::Spill { .. }), "{e:?}");
+    assert!(e.to_string().contains("no-such-dir"));
+}
+
+#[test]
+fn missing_tree_is_an_error_naming_it_on_any_thread_count() {
+    let r = rich_repo();
+    let tree = r.oid("HEAD~10:dir");
+    remove_loose(r.path(), &tree.to_string());
+    for threads in [1, 2] {
+        let mut opts = options(r.path(), Selection::All);
+        opts.threads = threads;
+        let e = scan_err(&opts);
+        assert!(matches!(&e, Error::Object { what: "tree", .. }), "{e:?}");
+        assert!(
+            e.to_string().contains(&r.path().display().to_string()),
+            "{e}"
+        );
+    }
+}
+
+#[test]
+fn spill_files_are_removed_when_the_scan_fails() {
+    let r = rich_repo();
+    let tree = r.oid("HEAD~3^{tree}");
+    remove_loose(r.path(), &tree.to_string());
+    let spill = tempfile::tempdir().unwrap();
+    for threads in [1, 2] {
+        let mut opts = options(r.path(), Selection::All);
+        opts.threads = threads;
+        opts.dedupe_budget = 0;
+        opts.spill_dir = Some(spill.path().to_owned());
+        scan_err(&opts);
+        assert_eq!(std::fs::read_dir(spill.path()).unwrap().count(), 0);
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("disk full (test)")]
+struct SinkFull;
+
+struct Failing(usize);
+
+impl scanner::sink::BlobSink for Failing {
+    type Error = SinkFull;
+    fn blob(&mut self, _: &scanner::sink::BlobContext<'_>, _: &[u8]) -> Result<(), SinkFull> {
+        self.0 += 1;
+        if self.0 == 3 { Err(SinkFull) } else { Ok(()) }
+    }
+}
+
+struct FailingFactory;
+
+impl scanner::sink::SinkFactory for FailingFactory {
+    type Sink = Failing;
+    fn make(&self, _: usize) -> Failing {
+        Failing(0)
+    }
+}
+
+#[test]
+fn sink_error_stops_the_scan_and_is_reported() {
+    let r = rich_repo();
+    for threads in [1, 2] {
+        let mut opts = options(r.path(), Selection::All);
+        opts.threads = threads;
+        match git::scan(&opts, &FailingFactory) {
+            Err(e @ Error::Sink { .. }) => {
+                assert!(e.to_string().contains("disk full (test)"), "{e}")
+            }
+            Err(e) => panic!("unexpected error {e:?}"),
+            Ok(_) => panic!("expected the sink's error"),
+        }
+    }
+}

@@ -1,0 +1,489 @@
+//! Test support: build git repositories with the git CLI (deterministic ids:
+//! isolated config, fixed dates) and compute oracles from `git log`.
+#![allow(dead_code, clippy::unwrap_used)]
+
+use scanner::git::{self, Options, Outcome, Selection};
+use scanner::sink::{BlobContext, BlobSink, ChangeKind, SinkFactory};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub struct TestRepo {
+    pub dir: tempfile::TempDir,
+    time: i64,
+}
+
+/// A git command isolated from user/system config, with a fixed identity.
+pub fn git_cmd(dir: &Path) -> Command {
+    let mut c = Command::new("git");
+    c.current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("HOME", dir)
+        .env("GIT_AUTHOR_NAME", "Test")
+        .env("GIT_AUTHOR_EMAIL", "test@example.invalid")
+        .env("GIT_COMMITTER_NAME", "Test")
+        .env("GIT_COMMITTER_EMAIL", "test@example.invalid");
+    c
+}
+
+/// Runs git; `date` (if any) is the author and committer date.
+fn git_dated(dir: &Path, args: &[&str], date: Option<&str>) -> String {
+    let mut cmd = git_cmd(dir);
+    cmd.args(args);
+    if let Some(date) = date {
+        cmd.env("GIT_AUTHOR_DATE", date)
+            .env("GIT_COMMITTER_DATE", date);
+    }
+    let out = cmd.output().expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8 output")
+}
+
+pub fn git_in(dir: &Path, args: &[&str]) -> String {
+    git_dated(dir, args, None)
+}
+
+impl TestRepo {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let r = TestRepo {
+            dir,
+            time: 1_700_000_000,
+        };
+        r.git(&["init", "-q", "-b", "main", "."]);
+        r.git(&["config", "core.autocrlf", "false"]);
+        r.git(&["config", "gc.auto", "0"]);
+        r.git(&["config", "maintenance.auto", "false"]);
+        r
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn git(&self, args: &[&str]) -> String {
+        git_in(self.path(), args)
+    }
+
+    /// `git rev-parse REV` as an object id.
+    pub fn oid(&self, rev: &str) -> gix::ObjectId {
+        gix::ObjectId::from_hex(self.git(&["rev-parse", rev]).trim().as_bytes()).unwrap()
+    }
+
+    pub fn write(&self, path: &str, content: impl AsRef<[u8]>) {
+        let p = self.path().join(path);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        std::fs::write(p, content).expect("write");
+    }
+
+    pub fn remove(&self, path: &str) {
+        let p = self.path().join(path);
+        if p.is_dir() {
+            std::fs::remove_dir_all(p).expect("rm -r");
+        } else {
+            std::fs::remove_file(p).expect("rm");
+        }
+    }
+
+    /// Commits everything with the next timestamp (`same_time`: reuse the
+    /// previous one, to exercise the commit-id tie-break).
+    pub fn commit_at(&mut self, msg: &str, same_time: bool) -> String {
+        if !same_time {
+            self.time += 60;
+        }
+        self.git(&["add", "-A"]);
+        let date = format!("{} +0000", self.time);
+        let args = ["commit", "-q", "--allow-empty", "--no-verify", "-m", msg];
+        git_dated(self.path(), &args, Some(&date));
+        self.git(&["rev-parse", "HEAD"]).trim().to_owned()
+    }
+
+    pub fn commit(&mut self, msg: &str) -> String {
+        self.commit_at(msg, false)
+    }
+
+    /// Merges `branch` into the current branch (no fast-forward).
+    pub fn merge(&mut self, branch: &str) -> String {
+        self.time += 60;
+        let date = format!("{} +0000", self.time);
+        let args = [
+            "merge",
+            "-q",
+            "--no-ff",
+            "--no-edit",
+            "-s",
+            "ort",
+            "-X",
+            "theirs",
+            branch,
+        ];
+        git_dated(self.path(), &args, Some(&date));
+        self.git(&["rev-parse", "HEAD"]).trim().to_owned()
+    }
+}
+
+fn lines(n: usize, tag: &str) -> String {
+    (0..n)
+        .map(|i| format!("line {i} of {tag}: some filler text to make deltas worthwhile\n"))
+        .collect()
+}
+
+/// A history with branches, merges (one with a manual change), renames,
+/// copies, reverts (duplicate blobs), mode changes, symlinks, a gitlink,
+/// tree↔blob and file↔symlink type changes, equal timestamps, tags (one on a
+/// blob), an unmerged branch, and a file edited many times (delta chains).
+pub fn rich_repo() -> TestRepo {
+    let mut r = TestRepo::new();
+    r.write("a.txt", "alpha\n");
+    r.write("dir/b.txt", "bravo\n");
+    r.write("dir/sub/c.txt", "charlie\n");
+    r.write("tree2/x/y.txt", "yankee\n");
+    r.write("big.txt", lines(200, "v0"));
+    r.write("script.sh", "#!/bin/sh\necho hi\n");
+    std::os::unix::fs::symlink("a.txt", r.path().join("link")).expect("symlink");
+    r.commit("root");
+    r.write("a.txt", "alpha 2\n");
+    r.write("copy.txt", "bravo\n"); // copy of dir/b.txt: same blob
+    r.git(&["update-index", "--chmod=+x", "script.sh"]);
+    std::fs::set_permissions(
+        r.path().join("script.sh"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .expect("chmod");
+    r.commit("modify, copy, chmod");
+    r.git(&["checkout", "-q", "-b", "feature"]);
+    r.git(&["mv", "dir/b.txt", "dir/b2.txt"]);
+    r.write("dir/sub/c.txt", "charlie 2\n");
+    r.write("feature/new.txt", "feature file\n");
+    r.commit("rename and modify on feature");
+    r.write("same-time-1.txt", "same time one\n");
+    r.commit_at("same time commit 1", true);
+    r.git(&["checkout", "-q", "main"]);
+    r.write("a.txt", "alpha\n"); // revert to the root's blob
+    r.write("same-time-2.txt", "same time one\n");
+    r.commit_at("revert a.txt", false);
+    r.remove("tree2/x");
+    r.write("tree2/x", "now a file\n"); // tree -> blob
+    r.remove("link");
+    r.write("link", "no longer a link\n"); // symlink -> file: type change
+    r.commit("type changes");
+    for i in 1..=30 {
+        let mut text = lines(200, "v0");
+        text.push_str(&lines(i, &format!("edit {i}")));
+        r.write("big.txt", text);
+        r.commit(&format!("edit big {i}"));
+    }
+    r.merge("feature");
+    // A merge with an extra change of its own ("evil merge").
+    r.git(&["checkout", "-q", "-b", "side", "HEAD~3"]);
+    r.write("side.txt", "side\n");
+    r.commit("side");
+    r.git(&["checkout", "-q", "main"]);
+    r.time += 60;
+    r.git(&["merge", "-q", "--no-ff", "--no-commit", "side"]);
+    r.write("evil.txt", "added in the merge itself\n");
+    r.write("a.txt", "alpha merged\n");
+    r.commit_at("evil merge", true);
+    // Gitlink (submodule entry) — not a blob.
+    r.git(&[
+        "update-index",
+        "--add",
+        "--cacheinfo",
+        "160000,1111111111111111111111111111111111111111,vendor/sub",
+    ]);
+    r.commit("add gitlink");
+    // Unmerged branch and tags.
+    r.git(&["checkout", "-q", "-b", "dangling", "HEAD~2"]);
+    r.write("dangling.txt", "only on dangling\n");
+    r.write("a.txt", "alpha 2\n");
+    r.commit("dangling work");
+    r.git(&["checkout", "-q", "main"]);
+    r.git(&["tag", "-a", "-m", "annotated", "v1", "HEAD~1"]);
+    let blob = r.git(&["rev-parse", "HEAD:evil.txt"]);
+    r.git(&["tag", "blobtag", blob.trim()]);
+    r
+}
+
+/// One introduction as the oracle sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Intro {
+    pub commit: String,
+    pub time: i64,
+    pub path: String,
+    pub change: ChangeKind,
+}
+
+/// `git log -m --raw --no-renames --diff-filter=AM --root` over `revs`:
+/// blob id → its canonical introduction (min by time, commit, path; ties in
+/// print order, i.e. parent order).
+pub fn oracle(dir: &Path, revs: &[&str]) -> BTreeMap<String, Intro> {
+    let mut args = vec![
+        "log",
+        "-m",
+        "--raw",
+        "--no-abbrev",
+        "--no-renames",
+        "--diff-filter=AM",
+        "--root",
+        "--format=C %H %ct",
+    ];
+    args.extend_from_slice(revs);
+    args.push("--");
+    let out = git_in(dir, &args);
+    let mut best: BTreeMap<String, Intro> = BTreeMap::new();
+    let (mut commit, mut time) = (String::new(), 0i64);
+    for line in out.lines() {
+        if let Some(rest) = line.strip_prefix("C ") {
+            let (h, t) = rest.split_once(' ').expect("C line");
+            commit = h.to_owned();
+            time = t.parse().expect("time");
+        } else if let Some(rest) = line.strip_prefix(':') {
+            let (meta, path) = rest.split_once('\t').expect("raw line");
+            let f: Vec<&str> = meta.split(' ').collect();
+            if f[1] == "160000" {
+                continue;
+            }
+            let change = if f[4] == "A" {
+                ChangeKind::Added
+            } else {
+                ChangeKind::Modified
+            };
+            let intro = Intro {
+                commit: commit.clone(),
+                time,
+                path: path.to_owned(),
+                change,
+            };
+            let key = |i: &Intro| (i.time, i.commit.clone(), i.path.clone());
+            match best.get(f[3]) {
+                Some(b) if key(b) <= key(&intro) => {}
+                _ => {
+                    best.insert(f[3].to_owned(), intro);
+                }
+            }
+        }
+    }
+    best
+}
+
+/// What a test sink saw of one blob.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Seen {
+    pub commit: String,
+    pub path: String,
+    pub change: ChangeKind,
+    pub bytes: Vec<u8>,
+}
+
+#[derive(Default)]
+pub struct Collect(pub Vec<(String, Seen)>);
+
+impl BlobSink for Collect {
+    type Error = std::convert::Infallible;
+    fn blob(&mut self, ctx: &BlobContext<'_>, bytes: &[u8]) -> Result<(), Self::Error> {
+        self.0.push((
+            ctx.oid.to_string(),
+            Seen {
+                commit: ctx.commit.to_string(),
+                path: String::from_utf8_lossy(ctx.path).into_owned(),
+                change: ctx.change,
+                bytes: bytes.to_vec(),
+            },
+        ));
+        Ok(())
+    }
+}
+
+pub struct CollectFactory;
+impl SinkFactory for CollectFactory {
+    type Sink = Collect;
+    fn make(&self, _worker: usize) -> Collect {
+        Collect::default()
+    }
+}
+
+pub fn options(dir: &Path, selection: Selection) -> Options {
+    let mut o = Options::new(dir);
+    o.selection = selection;
+    o.threads = 2;
+    o
+}
+
+/// Runs a scan and returns the outcome and blob id → what was delivered;
+/// panics if a blob is delivered twice.
+pub fn run(opts: &Options) -> (Outcome, BTreeMap<String, Seen>) {
+    let (outcome, sinks) = git::scan(opts, &CollectFactory).expect("scan succeeds");
+    let mut all = BTreeMap::new();
+    for s in sinks {
+        for (oid, seen) in s.0 {
+            assert!(
+                all.insert(oid.clone(), seen).is_none(),
+                "blob {oid} delivered twice"
+            );
+        }
+    }
+    (outcome, all)
+}
+
+/// `git cat-file blob` of every id.
+pub fn cat_blobs(dir: &Path, oids: impl Iterator<Item = String>) -> BTreeMap<String, Vec<u8>> {
+    oids.map(|o| {
+        let out = Command::new("git")
+            .args(["cat-file", "blob", &o])
+            .current_dir(dir)
+            .output()
+            .expect("cat-file");
+        assert!(out.status.success());
+        (o, out.stdout)
+    })
+    .collect()
+}
+
+pub fn scratch(dir: &Path) -> PathBuf {
+    let p = dir.join("scratch");
+    std::fs::create_dir_all(&p).expect("mkdir");
+    p
+}
+
+/// Stores `data` as one zlib stream made of stored (uncompressed) blocks.
+pub fn zlib_stored(data: &[u8]) -> Vec<u8> {
+    let mut out = vec![0x78, 0x01];
+    let chunks: Vec<&[u8]> = if data.is_empty() {
+        vec![&[][..]]
+    } else {
+        data.chunks(65535).collect()
+    };
+    for (i, c) in chunks.iter().enumerate() {
+        out.push(u8::from(i + 1 == chunks.len()));
+        let len = c.len() as u16;
+        out.extend_from_slice(&len.to_le_bytes());
+        out.extend_from_slice(&(!len).to_le_bytes());
+        out.extend_from_slice(c);
+    }
+    let (mut a, mut b) = (1u32, 0u32);
+    for &x in data {
+        a = (a + u32::from(x)) % 65521;
+        b = (b + a) % 65521;
+    }
+    out.extend_from_slice(&((b << 16) | a).to_be_bytes());
+    out
+}
+
+/// A pack entry header: type (1 commit … 3 blob, 6 ofs-delta, 7 ref-delta)
+/// and the size it claims.
+pub fn entry_header(kind: u8, size: u64) -> Vec<u8> {
+    let mut v = vec![(kind << 4) | (size & 0x0f) as u8];
+    let mut rest = size >> 4;
+    while rest > 0 {
+        *v.last_mut().unwrap() |= 0x80;
+        v.push((rest & 0x7f) as u8);
+        rest >>= 7;
+    }
+    v
+}
+
+/// git's ofs-delta distance encoding.
+pub fn ofs_distance(mut n: u64) -> Vec<u8> {
+    let mut v = vec![(n & 0x7f) as u8];
+    n >>= 7;
+    while n > 0 {
+        n -= 1;
+        v.insert(0, 0x80 | (n & 0x7f) as u8);
+        n >>= 7;
+    }
+    v
+}
+
+/// Writes `pack-<name>.pack` and `.idx` into the repository's pack
+/// directory from raw entries (`oid → entry bytes`; `None` entry bytes with
+/// an explicit offset make the index point wherever the test wants).
+/// Checksums are zero: nothing on the read path verifies them.
+pub fn write_raw_pack(
+    repo: &Path,
+    name: &str,
+    entries: &[(gix::ObjectId, Vec<u8>)],
+    extra_index: &[(gix::ObjectId, u32)],
+) {
+    let mut pack = b"PACK".to_vec();
+    pack.extend_from_slice(&2u32.to_be_bytes());
+    pack.extend_from_slice(&(entries.len() as u32).to_be_bytes());
+    let mut index: Vec<(gix::ObjectId, u32)> = extra_index.to_vec();
+    for (oid, bytes) in entries {
+        index.push((*oid, pack.len() as u32));
+        pack.extend_from_slice(bytes);
+    }
+    pack.extend_from_slice(&[0u8; 20]);
+    index.sort();
+    let mut idx = vec![0xff, 0x74, 0x4f, 0x63, 0, 0, 0, 2];
+    for b in 0..256usize {
+        let n = index
+            .iter()
+            .filter(|(o, _)| (o.as_bytes()[0] as usize) <= b)
+            .count() as u32;
+        idx.extend_from_slice(&n.to_be_bytes());
+    }
+    for (o, _) in &index {
+        idx.extend_from_slice(o.as_bytes());
+    }
+    for _ in &index {
+        idx.extend_from_slice(&0u32.to_be_bytes());
+    }
+    for (_, ofs) in &index {
+        idx.extend_from_slice(&ofs.to_be_bytes());
+    }
+    idx.extend_from_slice(&[0u8; 40]);
+    let dir = repo.join(".git/objects/pack");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(format!("pack-{name}.pack")), pack).unwrap();
+    std::fs::write(dir.join(format!("pack-{name}.idx")), idx).unwrap();
+}
+
+/// Removes the loose object file of `oid`.
+pub fn remove_loose(repo: &Path, oid: &str) {
+    std::fs::remove_file(loose_path(repo, oid)).unwrap();
+}
+
+pub fn loose_path(repo: &Path, oid: &str) -> PathBuf {
+    repo.join(".git/objects").join(&oid[..2]).join(&oid[2..])
+}
+
+/// Moves every blob into one pack of its own (`pack-blobs…`), leaving
+/// commits and trees loose; returns the pack's path.
+pub fn blobs_only_pack(r: &TestRepo) -> PathBuf {
+    let list = r.git(&[
+        "cat-file",
+        "--batch-all-objects",
+        "--batch-check=%(objectname) %(objecttype)",
+    ]);
+    let blobs: String = list
+        .lines()
+        .filter_map(|l| l.strip_suffix(" blob"))
+        .map(|o| format!("{o}\n"))
+        .collect();
+    let mut child = git_cmd(r.path())
+        .args(["pack-objects", "-q", ".git/objects/pack/pack"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(blobs.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let hash = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    for o in blobs.lines() {
+        remove_loose(r.path(), o);
+    }
+    r.path().join(format!(".git/objects/pack/pack-{hash}.pack"))
+}
