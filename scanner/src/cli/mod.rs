@@ -1,5 +1,8 @@
 //! Argument parsing and dispatch; one file per subcommand.
 
+mod rules;
+mod scan;
+
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
@@ -11,8 +14,16 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    /// Scan a repository's history or a directory tree for secrets.
+    Scan(scan::Args),
+    /// Check or list the detection rules.
+    Rules(rules::Args),
+}
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    match cli.command {}
+    match cli.command {
+        Command::Scan(args) => scan::run(args),
+        Command::Rules(args) => rules::run(args),
+    }
 }

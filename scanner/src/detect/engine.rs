@@ -1,0 +1,382 @@
+//! The matching engine: keyword prefilter, windowed regex confirmation,
+//! entropy gate, and the per-blob resolution of overlaps and duplicates.
+//!
+//! Main types: [`Engine`] (immutable, shared by all threads: the rule set, one
+//! Aho-Corasick automaton over every rule's keywords, per-pattern rule lists)
+//! and [`Scratch`] (caller-owned, one per thread: regex caches, capture slots,
+//! window and match buffers, per-rule counters). [`Engine::scan`] returns the
+//! resolved [`RawMatch`]es of one blob, borrowed from the scratch.
+//!
+//! Algorithm, per blob:
+//! 1. The blob is cut into chunks of `chunk_size` bytes; chunk `i` is searched
+//!    over `[i·S, i·S + S + overlap)` where `overlap` is the longest possible
+//!    match of any rule. A match is kept only by the chunk whose owned range
+//!    `[i·S, (i+1)·S)` contains its start, so a secret across a chunk boundary
+//!    is found exactly once. Regexes run on the whole blob with a span, so
+//!    look-around (`^`, `$`, word boundaries) never sees an artificial edge.
+//! 2. Every keyword hit (overlapping, ASCII case-insensitive) of pattern `p`
+//!    at `[s, e)` makes, for each rule `r` owning `p`, the candidate window
+//!    `[s − max_len(r), e + max_len(r))` clipped to the chunk. Since every
+//!    match of `r` contains one of its keywords and is at most `max_len(r)`
+//!    long, the windows contain every match: the prefilter has no false
+//!    negatives (tested against running every regex over the whole input).
+//! 3. Windows are sorted and merged per rule; the rule's regex iterates over
+//!    each merged window, restarting at the end of the secret (the first
+//!    capture group) so boundary bytes consumed by one match can start the next.
+//!    Matches whose secret fails the rule's entropy gate are dropped.
+//! 4. Resolution: overlapping matches of the same rule keep the leftmost;
+//!    a generic rule's match is dropped when it overlaps a specific rule's
+//!    match or when its secret starts with a specific rule's keyword (the value
+//!    has a provider's shape, so that provider's rule is authoritative); then
+//!    one match per (rule, secret bytes) is kept, the first occurrence. The
+//!    result is sorted by (secret start, rule index).
+//!
+//! Invariant: after warm-up (buffers and lazy-DFA caches grown to the working
+//! set), `scan` performs no heap allocation.
+
+use super::entropy;
+use super::rules::RuleSet;
+use aho_corasick::{AhoCorasick, AhoCorasickKind, Input as AcInput, MatchKind};
+use regex_automata::{Input, meta, util::captures::Captures};
+use std::ops::Range;
+
+/// Git's binary heuristic: a blob is binary iff its first 8000 bytes contain
+/// a NUL byte. The corpora's ground truth uses the same rule.
+pub const BINARY_PREFIX: usize = 8000;
+
+/// Whether `bytes` is binary by git's heuristic ([`BINARY_PREFIX`]).
+pub fn is_binary(bytes: &[u8]) -> bool {
+    bytes[..bytes.len().min(BINARY_PREFIX)].contains(&0)
+}
+
+/// Default chunk size for large blobs.
+pub const DEFAULT_CHUNK_SIZE: usize = 256 * 1024;
+
+/// One resolved match in a blob.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct RawMatch {
+    /// Index of the rule in the engine's [`RuleSet`].
+    pub rule: u32,
+    /// Byte span of the secret (capture group 1).
+    pub secret: (usize, usize),
+    /// Byte span of the whole regex match (boundary bytes included).
+    pub whole: (usize, usize),
+    drop: bool,
+}
+
+impl RawMatch {
+    pub fn secret_range(&self) -> Range<usize> {
+        self.secret.0..self.secret.1
+    }
+}
+
+/// Per-rule work counters: keyword-hit candidate windows and confirmed
+/// (regex + entropy) matches.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RuleCounters {
+    pub candidates: u64,
+    pub confirmed: u64,
+}
+
+/// Compiled, immutable matcher shared by all worker threads.
+#[derive(Debug)]
+pub struct Engine {
+    rules: RuleSet,
+    ac: AhoCorasick,
+    /// For AC pattern `p`: `pattern_rules[p_start[p]..p_start[p+1]]`.
+    pattern_rules: Vec<u32>,
+    pattern_start: Vec<usize>,
+    keywords: Vec<String>,
+    generic: Vec<bool>,
+    max_len: Vec<usize>,
+    overlap: usize,
+    chunk_size: usize,
+    /// Keywords (as written, ≥ 3 bytes) of specific rules: a generic match
+    /// whose secret starts with one of these yields.
+    yield_prefixes: Vec<Vec<u8>>,
+}
+
+/// Caller-owned mutable state for [`Engine::scan`]; one per thread.
+#[derive(Debug)]
+pub struct Scratch {
+    caches: Vec<meta::Cache>,
+    caps: Vec<Captures>,
+    windows: Vec<(u32, usize, usize)>,
+    matches: Vec<RawMatch>,
+    counters: Vec<RuleCounters>,
+}
+
+impl Scratch {
+    /// Per-rule counters accumulated over every scan with this scratch,
+    /// indexed like the engine's rules.
+    pub fn counters(&self) -> &[RuleCounters] {
+        &self.counters
+    }
+}
+
+impl Engine {
+    /// Builds the automaton over every rule's keywords.
+    pub fn new(rules: RuleSet) -> Result<Engine, aho_corasick::BuildError> {
+        let mut keywords: Vec<String> = Vec::new();
+        let mut owners: Vec<Vec<u32>> = Vec::new();
+        let mut yield_prefixes = Vec::new();
+        for (i, rule) in rules.rules().iter().enumerate() {
+            let idx = u32::try_from(i).unwrap_or(u32::MAX);
+            for kw in &rule.spec.keywords {
+                let lower = kw.to_ascii_lowercase();
+                match keywords.iter().position(|k| *k == lower) {
+                    Some(p) => {
+                        if !owners[p].contains(&idx) {
+                            owners[p].push(idx);
+                        }
+                    }
+                    None => {
+                        keywords.push(lower);
+                        owners.push(vec![idx]);
+                    }
+                }
+                if !rule.spec.generic && kw.len() >= 3 {
+                    yield_prefixes.push(kw.as_bytes().to_vec());
+                }
+            }
+        }
+        yield_prefixes.sort();
+        yield_prefixes.dedup();
+        let ac = AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(&keywords)?;
+        let mut pattern_rules = Vec::new();
+        let mut pattern_start = vec![0];
+        for o in &owners {
+            pattern_rules.extend_from_slice(o);
+            pattern_start.push(pattern_rules.len());
+        }
+        let max_len: Vec<usize> = rules.rules().iter().map(|r| r.max_len).collect();
+        let overlap = max_len.iter().copied().max().unwrap_or(0);
+        let generic = rules.rules().iter().map(|r| r.spec.generic).collect();
+        Ok(Engine {
+            rules,
+            ac,
+            pattern_rules,
+            pattern_start,
+            keywords,
+            generic,
+            max_len,
+            overlap,
+            chunk_size: DEFAULT_CHUNK_SIZE,
+            yield_prefixes,
+        })
+    }
+
+    /// Sets the chunk size (clamped to at least 1); mainly for tests.
+    pub fn with_chunk_size(mut self, chunk_size: usize) -> Engine {
+        self.chunk_size = chunk_size.max(1);
+        self
+    }
+
+    pub fn rules(&self) -> &RuleSet {
+        &self.rules
+    }
+
+    /// Distinct (lower-cased) keywords in the automaton.
+    pub fn keywords(&self) -> &[String] {
+        &self.keywords
+    }
+
+    /// Which Aho-Corasick implementation was chosen.
+    pub fn automaton_kind(&self) -> AhoCorasickKind {
+        self.ac.kind()
+    }
+
+    /// Chunk overlap in bytes: the longest possible match of any rule.
+    pub fn overlap(&self) -> usize {
+        self.overlap
+    }
+
+    pub fn chunk_size(&self) -> usize {
+        self.chunk_size
+    }
+
+    /// Fresh scratch state sized for this engine.
+    pub fn scratch(&self) -> Scratch {
+        let rules = self.rules.rules();
+        Scratch {
+            caches: rules.iter().map(|r| r.regex.create_cache()).collect(),
+            caps: rules.iter().map(|r| r.regex.create_captures()).collect(),
+            windows: Vec::with_capacity(256),
+            matches: Vec::with_capacity(64),
+            counters: vec![RuleCounters::default(); rules.len()],
+        }
+    }
+
+    /// Scans one blob and returns its resolved matches (see the module docs).
+    pub fn scan<'s>(&self, scratch: &'s mut Scratch, bytes: &[u8]) -> &'s [RawMatch] {
+        scratch.matches.clear();
+        let len = bytes.len();
+        let stride = self.chunk_size;
+        let mut cs: usize = 0;
+        loop {
+            let owned_end = cs.saturating_add(stride).min(len);
+            let ce = owned_end.saturating_add(self.overlap).min(len);
+            let owned = cs..if owned_end >= len {
+                usize::MAX
+            } else {
+                owned_end
+            };
+            self.scan_chunk(scratch, bytes, cs..ce, owned);
+            if owned_end >= len {
+                break;
+            }
+            cs = owned_end;
+        }
+        self.resolve(scratch, bytes);
+        &scratch.matches
+    }
+
+    /// The reference the prefilter is tested against: every rule's regex
+    /// over the whole input, no keywords, no chunks; same resolution.
+    pub fn scan_reference<'s>(&self, scratch: &'s mut Scratch, bytes: &[u8]) -> &'s [RawMatch] {
+        scratch.matches.clear();
+        for r in 0..self.rules.len() {
+            self.confirm(scratch, bytes, r, 0..bytes.len(), 0..usize::MAX);
+        }
+        self.resolve(scratch, bytes);
+        &scratch.matches
+    }
+
+    fn scan_chunk(
+        &self,
+        scratch: &mut Scratch,
+        bytes: &[u8],
+        chunk: Range<usize>,
+        owned: Range<usize>,
+    ) {
+        scratch.windows.clear();
+        let input = AcInput::new(bytes).span(chunk.clone());
+        let mut state = aho_corasick::automaton::OverlappingState::start();
+        loop {
+            self.ac.find_overlapping(input.clone(), &mut state);
+            let Some(hit) = state.get_match() else { break };
+            let p = hit.pattern().as_usize();
+            for &r in &self.pattern_rules[self.pattern_start[p]..self.pattern_start[p + 1]] {
+                let ml = self.max_len[r as usize];
+                let ws = hit.start().saturating_sub(ml).max(chunk.start);
+                let we = hit.end().saturating_add(ml).min(chunk.end);
+                scratch.counters[r as usize].candidates += 1;
+                scratch.windows.push((r, ws, we));
+            }
+        }
+        let mut windows = std::mem::take(&mut scratch.windows);
+        windows.sort_unstable();
+        let mut i = 0;
+        while i < windows.len() {
+            let (r, ws, mut we) = windows[i];
+            i += 1;
+            while i < windows.len() && windows[i].0 == r && windows[i].1 <= we {
+                we = we.max(windows[i].2);
+                i += 1;
+            }
+            self.confirm(scratch, bytes, r as usize, ws..we, owned.clone());
+        }
+        scratch.windows = windows;
+    }
+
+    fn confirm(
+        &self,
+        scratch: &mut Scratch,
+        bytes: &[u8],
+        r: usize,
+        window: Range<usize>,
+        owned: Range<usize>,
+    ) {
+        let rule = &self.rules.rules()[r];
+        let cache = &mut scratch.caches[r];
+        let caps = &mut scratch.caps[r];
+        let mut pos = window.start;
+        while pos < window.end {
+            let input = Input::new(bytes).span(pos..window.end);
+            rule.regex.search_captures_with(cache, &input, caps);
+            let Some(m) = caps.get_match() else { break };
+            let Some(g) = caps.get_group(1) else {
+                pos = m.end().max(m.start() + 1);
+                continue;
+            };
+            pos = g.end.max(m.start() + 1);
+            if g.is_empty() || !owned.contains(&m.start()) {
+                continue;
+            }
+            if let Some(min) = rule.spec.min_entropy
+                && entropy::shannon(&bytes[g.range()]) < min
+            {
+                continue;
+            }
+            scratch.counters[r].confirmed += 1;
+            let rule_idx = u32::try_from(r).unwrap_or(u32::MAX);
+            scratch.matches.push(RawMatch {
+                rule: rule_idx,
+                secret: (g.start, g.end),
+                whole: (m.start(), m.end()),
+                drop: false,
+            });
+        }
+    }
+
+    fn resolve(&self, scratch: &mut Scratch, bytes: &[u8]) {
+        let matches = &mut scratch.matches;
+        if matches.is_empty() {
+            return;
+        }
+        // 1. Same rule, overlapping secrets: keep the leftmost.
+        matches.sort_unstable_by_key(|m| (m.rule, m.secret.0, m.secret.1));
+        let mut last: Option<(u32, usize)> = None;
+        matches.retain(|m| match last {
+            Some((r, end)) if r == m.rule && m.secret.0 < end => false,
+            _ => {
+                last = Some((m.rule, m.secret.1));
+                true
+            }
+        });
+        // 2. Generic rules yield to specific ones.
+        matches.sort_unstable_by_key(|m| (m.secret.0, m.rule));
+        let horizon = self.overlap;
+        for i in 0..matches.len() {
+            let mi = matches[i];
+            if !self.generic[mi.rule as usize] {
+                continue;
+            }
+            let secret = &bytes[mi.secret_range()];
+            let mut drop = self.yield_prefixes.iter().any(|p| secret.starts_with(p));
+            let mut j = i;
+            while !drop && j > 0 {
+                j -= 1;
+                let mj = matches[j];
+                if mj.secret.0 + horizon < mi.secret.0 {
+                    break;
+                }
+                drop = !self.generic[mj.rule as usize] && mj.secret.1 > mi.secret.0;
+            }
+            for mj in &matches[i + 1..] {
+                if drop || mj.secret.0 >= mi.secret.1 {
+                    break;
+                }
+                drop = !self.generic[mj.rule as usize];
+            }
+            matches[i].drop = drop;
+        }
+        matches.retain(|m| !m.drop);
+        // 3. One match per (rule, secret): the first occurrence.
+        matches.sort_unstable_by(|a, b| {
+            (a.rule, &bytes[a.secret_range()], a.secret.0).cmp(&(
+                b.rule,
+                &bytes[b.secret_range()],
+                b.secret.0,
+            ))
+        });
+        matches.dedup_by(|later, first| {
+            later.rule == first.rule && bytes[later.secret_range()] == bytes[first.secret_range()]
+        });
+        matches.sort_unstable_by_key(|m| (m.secret.0, m.rule));
+    }
+}
