@@ -171,9 +171,8 @@ impl Engine {
     }
 
     /// Sets the chunk size (clamped to at least 1); mainly for tests.
-    pub fn with_chunk_size(mut self, chunk_size: usize) -> Engine {
+    pub fn set_chunk_size(&mut self, chunk_size: usize) {
         self.chunk_size = chunk_size.max(1);
-        self
     }
 
     pub fn rules(&self) -> &RuleSet {
