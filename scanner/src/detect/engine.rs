@@ -26,8 +26,9 @@
 //!    Matches whose secret fails the rule's entropy gate are dropped.
 //! 4. Resolution: overlapping matches of the same rule keep the leftmost;
 //!    a generic rule's match is dropped when it overlaps a specific rule's
-//!    match or when its secret starts with a specific rule's keyword (the value
-//!    has a provider's shape, so that provider's rule is authoritative); then
+//!    match or when its secret starts with a specific rule's token prefix (a
+//!    keyword that begins that rule's example secrets: the value has the
+//!    provider's shape, so that provider's rule is authoritative); then
 //!    one match per (rule, secret bytes) is kept, the first occurrence. The
 //!    result is sorted by (secret start, rule index).
 //!
@@ -91,7 +92,8 @@ pub struct Engine {
     max_len: Vec<usize>,
     overlap: usize,
     chunk_size: usize,
-    /// Keywords (as written, ≥ 3 bytes) of specific rules: a generic match
+    /// Token prefixes of specific rules: their keywords (as written, ≥ 3
+    /// bytes) that begin one of the rule's example secrets. A generic match
     /// whose secret starts with one of these yields.
     yield_prefixes: Vec<Vec<u8>>,
 }
@@ -135,7 +137,12 @@ impl Engine {
                         owners.push(vec![idx]);
                     }
                 }
-                if !rule.spec.generic && kw.len() >= 3 {
+                let prefixes_secret = rule
+                    .spec
+                    .examples
+                    .iter()
+                    .any(|e| e.secret.as_bytes().starts_with(kw.as_bytes()));
+                if !rule.spec.generic && kw.len() >= 3 && prefixes_secret {
                     yield_prefixes.push(kw.as_bytes().to_vec());
                 }
             }
