@@ -67,15 +67,24 @@ fn main() {
             (512.0 * 512f64.powf((rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64)) as usize;
         let mut text = String::with_capacity(size + 128);
         while text.len() < size {
-            text.push_str(&line(&mut rng));
-            if since_secret + text.len() > 64 << 10 {
+            let l = line(&mut rng);
+            since_secret += l.len();
+            text.push_str(&l);
+            if since_secret > 64 << 10 {
                 text.push_str(&rng.pick(SecretKind::all()).generate(&mut rng).text);
                 since_secret = 0;
             }
         }
-        since_secret += text.len();
         total += text.len();
         blobs.push(text.into_bytes());
+    }
+    if let Some(dump) = std::env::var_os("THROUGHPUT_DUMP") {
+        // Write the generated blobs to a directory, e.g. for `scanner scan --path`.
+        let dir = std::path::PathBuf::from(dump);
+        std::fs::create_dir_all(&dir).expect("dump dir");
+        for (i, b) in blobs.iter().enumerate() {
+            std::fs::write(dir.join(format!("blob{i:05}.txt")), b).expect("dump");
+        }
     }
     let engine = Engine::new(RuleSet::embedded().expect("rules")).expect("engine");
     let ac = AhoCorasick::builder()

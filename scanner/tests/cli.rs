@@ -144,7 +144,7 @@ fn bad_input_fails_with_status_2_before_scanning() {
     std::fs::create_dir(p.join("badrules")).expect("mkdir");
     std::fs::write(
         p.join("badrules/r.toml"),
-        "[[rule]]\nid = \"x\"\nname = \"n\"\ndescription = \"d\"\ncategory = \"c\"\nconfidence = \"high\"\nkeywords = [\"a\"]\nregex = '(a['\n",
+        "[[rule]]\nid = \"x\"\nname = \"n\"\ndescription = \"d\"\ncategory = \"c\"\nconfidence = \"high\"\nkeywords = [\"ab\"]\nregex = '(ab['\n",
     )
     .expect("write");
     let o = scan_status(p, &["--rules", "badrules"], 2);

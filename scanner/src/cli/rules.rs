@@ -71,6 +71,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                         "category": s.category, "confidence": s.confidence.as_str(),
                         "keywords": s.keywords, "generic": s.generic,
                         "min_entropy": s.min_entropy, "examples": s.examples.len(),
+                        "anchored": rule.anchor.map(|a| [a.before_min, a.before_max]),
+                        "max_len": rule.max_len,
                         "negative_examples": s.negative_examples.len(),
                     });
                     writeln!(out, "{v}")?;

@@ -38,7 +38,7 @@
 use super::entropy;
 use super::rules::RuleSet;
 use aho_corasick::{AhoCorasick, AhoCorasickKind, Input as AcInput, MatchKind};
-use regex_automata::{Input, meta, util::captures::Captures};
+use regex_automata::{Anchored, Input, meta, util::captures::Captures};
 use std::ops::Range;
 
 /// Git's binary heuristic: a blob is binary iff its first 8000 bytes contain
@@ -104,6 +104,7 @@ pub struct Scratch {
     caches: Vec<meta::Cache>,
     caps: Vec<Captures>,
     windows: Vec<(u32, usize, usize)>,
+    attempts: Vec<(u32, usize)>,
     matches: Vec<RawMatch>,
     counters: Vec<RuleCounters>,
 }
@@ -212,6 +213,7 @@ impl Engine {
             caches: rules.iter().map(|r| r.regex.create_cache()).collect(),
             caps: rules.iter().map(|r| r.regex.create_captures()).collect(),
             windows: Vec::with_capacity(256),
+            attempts: Vec::with_capacity(256),
             matches: Vec::with_capacity(64),
             counters: vec![RuleCounters::default(); rules.len()],
         }
@@ -267,13 +269,36 @@ impl Engine {
             let Some(hit) = state.get_match() else { break };
             let p = hit.pattern().as_usize();
             for &r in &self.pattern_rules[self.pattern_start[p]..self.pattern_start[p + 1]] {
-                let ml = self.max_len[r as usize];
-                let ws = hit.start().saturating_sub(ml).max(chunk.start);
-                let we = hit.end().saturating_add(ml).min(chunk.end);
                 scratch.counters[r as usize].candidates += 1;
-                scratch.windows.push((r, ws, we));
+                let ml = self.max_len[r as usize];
+                match self.rules.rules()[r as usize].anchor {
+                    Some(a) if hit.start() >= a.before_min => {
+                        let lo = hit.start().saturating_sub(a.before_max).max(chunk.start);
+                        let hi = hit.start() - a.before_min;
+                        for start in lo..=hi {
+                            scratch.attempts.push((r, start));
+                        }
+                    }
+                    Some(_) => {}
+                    None => {
+                        let ws = hit.start().saturating_sub(ml).max(chunk.start);
+                        let we = hit.end().saturating_add(ml).min(chunk.end);
+                        scratch.windows.push((r, ws, we));
+                    }
+                }
             }
         }
+        let mut attempts = std::mem::take(&mut scratch.attempts);
+        attempts.sort_unstable();
+        attempts.dedup();
+        for &(r, start) in &attempts {
+            let end = start
+                .saturating_add(self.max_len[r as usize])
+                .min(chunk.end);
+            self.confirm_at(scratch, bytes, r as usize, start..end, owned.clone());
+        }
+        attempts.clear();
+        scratch.attempts = attempts;
         let mut windows = std::mem::take(&mut scratch.windows);
         windows.sort_unstable();
         let mut i = 0;
@@ -289,6 +314,27 @@ impl Engine {
         scratch.windows = windows;
     }
 
+    /// One anchored search: the leftmost-first match starting exactly at
+    /// `span.start`, if any.
+    fn confirm_at(
+        &self,
+        scratch: &mut Scratch,
+        bytes: &[u8],
+        r: usize,
+        span: Range<usize>,
+        owned: Range<usize>,
+    ) {
+        let input = Input::new(bytes).span(span).anchored(Anchored::Yes);
+        self.rules.rules()[r].regex.search_captures_with(
+            &mut scratch.caches[r],
+            &input,
+            &mut scratch.caps[r],
+        );
+        self.accept(scratch, bytes, r, &owned);
+    }
+
+    /// Iterates the rule's matches over `window`, restarting at the end of
+    /// each secret.
     fn confirm(
         &self,
         scratch: &mut Scratch,
@@ -297,36 +343,45 @@ impl Engine {
         window: Range<usize>,
         owned: Range<usize>,
     ) {
-        let rule = &self.rules.rules()[r];
-        let cache = &mut scratch.caches[r];
-        let caps = &mut scratch.caps[r];
         let mut pos = window.start;
         while pos < window.end {
             let input = Input::new(bytes).span(pos..window.end);
-            rule.regex.search_captures_with(cache, &input, caps);
-            let Some(m) = caps.get_match() else { break };
-            let Some(g) = caps.get_group(1) else {
-                pos = m.end().max(m.start() + 1);
-                continue;
+            self.rules.rules()[r].regex.search_captures_with(
+                &mut scratch.caches[r],
+                &input,
+                &mut scratch.caps[r],
+            );
+            let Some(m) = scratch.caps[r].get_match() else {
+                break;
             };
-            pos = g.end.max(m.start() + 1);
-            if g.is_empty() || !owned.contains(&m.start()) {
-                continue;
-            }
-            if let Some(min) = rule.spec.min_entropy
-                && entropy::shannon(&bytes[g.range()]) < min
-            {
-                continue;
-            }
-            scratch.counters[r].confirmed += 1;
-            let rule_idx = u32::try_from(r).unwrap_or(u32::MAX);
-            scratch.matches.push(RawMatch {
-                rule: rule_idx,
-                secret: (g.start, g.end),
-                whole: (m.start(), m.end()),
-                drop: false,
-            });
+            let end = scratch.caps[r].get_group(1).map_or(m.end(), |g| g.end);
+            pos = end.max(m.start() + 1);
+            self.accept(scratch, bytes, r, &owned);
         }
+    }
+
+    /// Records the match held in the rule's capture slots if its secret is
+    /// non-empty, it starts in the owned range and passes the entropy gate.
+    fn accept(&self, scratch: &mut Scratch, bytes: &[u8], r: usize, owned: &Range<usize>) {
+        let caps = &scratch.caps[r];
+        let (Some(m), Some(g)) = (caps.get_match(), caps.get_group(1)) else {
+            return;
+        };
+        if g.is_empty() || !owned.contains(&m.start()) {
+            return;
+        }
+        if let Some(min) = self.rules.rules()[r].spec.min_entropy
+            && entropy::shannon(&bytes[g.range()]) < min
+        {
+            return;
+        }
+        scratch.counters[r].confirmed += 1;
+        scratch.matches.push(RawMatch {
+            rule: u32::try_from(r).unwrap_or(u32::MAX),
+            secret: (g.start, g.end),
+            whole: (m.start(), m.end()),
+            drop: false,
+        });
     }
 
     fn resolve(&self, scratch: &mut Scratch, bytes: &[u8]) {

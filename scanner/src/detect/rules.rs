@@ -13,12 +13,18 @@
 //! Invariants established by [`RuleSet::from_sources`]: ids are unique and
 //! non-empty; every regex compiles with Unicode off, has a capture group 1
 //! (the secret) and a bounded maximum match length (at most
-//! [`MAX_MATCH_LEN`]); every rule has at least one non-empty keyword.
+//! [`MAX_MATCH_LEN`]); every rule has at least one keyword, each at least
+//! [`MIN_KEYWORD_LEN`] bytes.
 
 use regex_automata::meta;
 use regex_automata::util::syntax;
+use regex_syntax::hir::{Class, Hir, HirKind};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
+
+/// Shortest keyword accepted: one-byte anchors would make the prefilter
+/// fire on nearly every byte.
+pub const MIN_KEYWORD_LEN: usize = 2;
 
 /// Upper bound on a rule's longest possible match, in bytes. It bounds the
 /// confirmation window and therefore the chunk overlap.
@@ -94,6 +100,181 @@ pub struct Rule {
     pub regex: meta::Regex,
     /// Longest possible match of `regex`, in bytes.
     pub max_len: usize,
+    /// Where matches start relative to a keyword, when the regex pins it.
+    pub anchor: Option<Anchor>,
+}
+
+/// A rule whose every match has, at a bounded distance from the match
+/// start, a prefix spelling one of its keywords: a match then starts between
+/// `before_min` and `before_max` bytes before some keyword hit, so the engine
+/// can try a few anchored searches instead of scanning a window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Anchor {
+    pub before_min: usize,
+    pub before_max: usize,
+}
+
+/// Anchors farther than this many candidate start offsets are not worth it;
+/// such rules use windows.
+const MAX_ANCHOR_SPREAD: usize = 8;
+
+/// Finds the first position of the regex's top-level sequence from which
+/// every matching string begins with one of `keywords` (ASCII
+/// case-insensitively), and the range of lengths of what precedes it.
+fn find_anchor(hir: &Hir, keywords: &[String]) -> Option<Anchor> {
+    let lower: Vec<Vec<u8>> = keywords
+        .iter()
+        .map(|k| k.to_ascii_lowercase().into_bytes())
+        .collect();
+    let need = lower.iter().map(Vec::len).max()?;
+    let mut atoms = Vec::new();
+    flatten(hir, &mut atoms);
+    let (mut before_min, mut before_max) = (0usize, 0usize);
+    let starts_with_keyword = |seq: &[&Hir]| {
+        let mut prefixes = Vec::new();
+        let mut budget = 256usize;
+        folded_prefixes(seq, need, &mut Vec::new(), &mut prefixes, &mut budget)
+            && !prefixes.is_empty()
+            && prefixes
+                .iter()
+                .all(|p| lower.iter().any(|k| p.starts_with(k)))
+    };
+    let anchor = |before_min: usize, before_max: usize| {
+        (before_max - before_min <= MAX_ANCHOR_SPREAD).then_some(Anchor {
+            before_min,
+            before_max,
+        })
+    };
+    for i in 0..atoms.len() {
+        if starts_with_keyword(&atoms[i..]) {
+            return anchor(before_min, before_max);
+        }
+        // A keyword may start inside a multi-byte literal.
+        if let HirKind::Literal(lit) = atoms[i].kind() {
+            for j in 1..lit.0.len() {
+                let tail = Hir::literal(lit.0[j..].to_vec());
+                let mut seq = vec![&tail];
+                seq.extend_from_slice(&atoms[i + 1..]);
+                if starts_with_keyword(&seq) {
+                    return anchor(before_min + j, before_max + j);
+                }
+            }
+        }
+        let props = atoms[i].properties();
+        before_min += props.minimum_len()?;
+        before_max += props.maximum_len()?;
+    }
+    None
+}
+
+fn flatten<'h>(hir: &'h Hir, out: &mut Vec<&'h Hir>) {
+    match hir.kind() {
+        HirKind::Concat(subs) => subs.iter().for_each(|s| flatten(s, out)),
+        HirKind::Capture(c) => flatten(&c.sub, out),
+        _ => out.push(hir),
+    }
+}
+
+/// Enumerates the ASCII-lower-cased prefixes (up to `need` bytes) of the
+/// strings matched by the sequence `seq`. Returns false when the language is
+/// too large or not a plain sequence of (case-folded) bytes up to `need`.
+fn folded_prefixes(
+    seq: &[&Hir],
+    need: usize,
+    cur: &mut Vec<u8>,
+    out: &mut Vec<Vec<u8>>,
+    budget: &mut usize,
+) -> bool {
+    if cur.len() >= need || seq.is_empty() {
+        if *budget == 0 {
+            return false;
+        }
+        *budget -= 1;
+        out.push(cur.clone());
+        return true;
+    }
+    let rest = &seq[1..];
+    match seq[0].kind() {
+        HirKind::Empty | HirKind::Look(_) => folded_prefixes(rest, need, cur, out, budget),
+        HirKind::Literal(lit) => {
+            let n = cur.len();
+            cur.extend(lit.0.iter().map(u8::to_ascii_lowercase));
+            let ok = folded_prefixes(rest, need, cur, out, budget);
+            cur.truncate(n);
+            ok
+        }
+        HirKind::Class(class) => match folded_byte(class) {
+            Some(b) => {
+                cur.push(b);
+                let ok = folded_prefixes(rest, need, cur, out, budget);
+                cur.pop();
+                ok
+            }
+            None => {
+                // The prefix ends here; it must already start with a keyword.
+                *budget = budget.saturating_sub(1);
+                out.push(cur.clone());
+                *budget > 0
+            }
+        },
+        HirKind::Concat(_) | HirKind::Capture(_) => {
+            let mut expanded = Vec::new();
+            flatten(seq[0], &mut expanded);
+            expanded.extend_from_slice(rest);
+            folded_prefixes(&expanded, need, cur, out, budget)
+        }
+        HirKind::Alternation(branches) => branches.iter().all(|b| {
+            let mut expanded = Vec::new();
+            flatten(b, &mut expanded);
+            expanded.extend_from_slice(rest);
+            folded_prefixes(&expanded, need, cur, out, budget)
+        }),
+        HirKind::Repetition(rep) if rep.max == Some(1) => {
+            // `x?` is `x|` and `x{1}` is `x`.
+            let mut expanded = Vec::new();
+            flatten(&rep.sub, &mut expanded);
+            expanded.extend_from_slice(rest);
+            folded_prefixes(&expanded, need, cur, out, budget)
+                && (rep.min > 0 || folded_prefixes(rest, need, cur, out, budget))
+        }
+        HirKind::Repetition(_) => {
+            *budget = budget.saturating_sub(1);
+            out.push(cur.clone());
+            *budget > 0
+        }
+    }
+}
+
+/// The lower-cased byte when `class` is one byte or one ASCII letter in
+/// both cases.
+fn folded_byte(class: &Class) -> Option<u8> {
+    let mut bytes = Vec::new();
+    match class {
+        Class::Bytes(c) => {
+            for r in c.ranges() {
+                if usize::from(r.end() - r.start()) + bytes.len() >= 2 {
+                    return None;
+                }
+                bytes.extend(r.start()..=r.end());
+            }
+        }
+        Class::Unicode(c) => {
+            for r in c.ranges() {
+                let (s, e) = (u32::from(r.start()), u32::from(r.end()));
+                if e >= 0x80 || (e - s) as usize + bytes.len() >= 2 {
+                    return None;
+                }
+                bytes.extend((s..=e).filter_map(|v| u8::try_from(v).ok()));
+            }
+        }
+    }
+    match bytes.as_slice() {
+        [b] => Some(b.to_ascii_lowercase()),
+        [a, b] if a.is_ascii_alphabetic() && a.eq_ignore_ascii_case(b) => {
+            Some(a.to_ascii_lowercase())
+        }
+        _ => None,
+    }
 }
 
 /// Problems with rule input; each names the input at fault.
@@ -243,8 +424,10 @@ fn compile(spec: RuleSpec, file: &str) -> Result<Rule, RulesError> {
             "id must be non-empty lower-case ASCII letters, digits and '-'".into(),
         ));
     }
-    if spec.keywords.is_empty() || spec.keywords.iter().any(|k| k.is_empty()) {
-        return Err(invalid("needs at least one keyword, none empty".into()));
+    if spec.keywords.is_empty() || spec.keywords.iter().any(|k| k.len() < MIN_KEYWORD_LEN) {
+        return Err(invalid(format!(
+            "needs at least one keyword, each at least {MIN_KEYWORD_LEN} bytes"
+        )));
     }
     if spec.keywords.iter().any(|k| !k.is_ascii()) {
         return Err(invalid("keywords must be ASCII".into()));
@@ -279,10 +462,57 @@ fn compile(spec: RuleSpec, file: &str) -> Result<Rule, RulesError> {
     {
         return Err(invalid(format!("min_entropy {h} outside 0..=8")));
     }
+    let anchor = find_anchor(&hir, &spec.keywords);
     Ok(Rule {
         source: file.to_string(),
         max_len,
+        anchor,
         regex,
         spec,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn anchor_of(regex: &str, keywords: &[&str]) -> Option<(usize, usize)> {
+        let spec = RuleSpec {
+            id: "t".into(),
+            name: "t".into(),
+            description: "t".into(),
+            category: "t".into(),
+            confidence: Confidence::High,
+            keywords: keywords.iter().map(|k| (*k).to_string()).collect(),
+            regex: regex.into(),
+            min_entropy: None,
+            generic: false,
+            examples: Vec::new(),
+            negative_examples: Vec::new(),
+        };
+        let rule = compile(spec, "test.toml").expect("compiles");
+        rule.anchor.map(|a| (a.before_min, a.before_max))
+    }
+
+    #[test]
+    fn anchors_are_found_where_the_regex_pins_a_keyword() {
+        // Leading boundary byte or start of input, then the prefix.
+        let r = r"(?:^|[^0-9A-Za-z_])(ghp_[0-9A-Za-z]{36})(?:[^0-9A-Za-z_]|$)";
+        assert_eq!(anchor_of(r, &["ghp_"]), Some((0, 1)));
+        // Case-insensitive alternation of keywords.
+        let r = r#"(?i:(?:password|passwd|pwd)[a-z_]{0,9})\s{0,2}=\s{0,2}"([a-z]{8,20})""#;
+        assert_eq!(anchor_of(r, &["password", "passwd", "pwd"]), Some((0, 0)));
+        // Optional parts inside the keyword-bearing prefix.
+        let r = r"(?i:aws_?secret_?key)=([A-Za-z0-9]{40})";
+        assert_eq!(anchor_of(r, &["aws_secret", "awssecret"]), Some((0, 0)));
+        // A keyword inside a longer literal.
+        let r = r"(https://hooks\.example\.com/[a-z]{8})";
+        assert_eq!(anchor_of(r, &["hooks.example.com/"]), Some((8, 8)));
+        // A keyword after a variable-length part: too spread, windows instead.
+        let r = r"([a-z]{1,40}T3BlbkFJ[a-z]{20})";
+        assert_eq!(anchor_of(r, &["T3BlbkFJ"]), None);
+        // Not every branch starts with a keyword: no anchor.
+        let r = r"((?:abc|xyz)[0-9]{4})";
+        assert_eq!(anchor_of(r, &["abc"]), None);
+    }
 }
