@@ -134,3 +134,29 @@ fn counters_count_candidates_and_confirmations() {
     assert_eq!(s.counters()[idx].candidates, 2);
     assert_eq!(s.counters()[idx].confirmed, 1);
 }
+
+#[test]
+fn interleaved_keyword_scan_equals_aho_corasick() {
+    use aho_corasick::{AhoCorasick, MatchKind};
+    let e = engine();
+    let ac = AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .match_kind(MatchKind::Standard)
+        .build(e.keywords())
+        .expect("automaton");
+    let mut s = e.scratch();
+    for seed in 0..300u64 {
+        // Sizes around the single/multi-stream threshold and segment edges.
+        let text = blob(seed, 1 + (seed as usize % 97));
+        for cut in [text.len(), text.len() / 2, 255, 256, 257, 1023] {
+            let bytes = &text.as_bytes()[..cut.min(text.len())];
+            let want = ac.find_overlapping_iter(bytes).count();
+            assert_eq!(
+                e.prefilter_hits(&mut s, bytes),
+                want,
+                "seed {seed} len {}",
+                bytes.len()
+            );
+        }
+    }
+}

@@ -37,7 +37,9 @@
 
 use super::entropy;
 use super::rules::RuleSet;
-use aho_corasick::{AhoCorasick, AhoCorasickKind, Input as AcInput, MatchKind};
+use aho_corasick::automaton::{Automaton, StateID};
+use aho_corasick::dfa::DFA;
+use aho_corasick::{Anchored as AcAnchored, MatchKind};
 use regex_automata::{Anchored, Input, meta, util::captures::Captures};
 use std::ops::Range;
 
@@ -49,6 +51,15 @@ pub const BINARY_PREFIX: usize = 8000;
 pub fn is_binary(bytes: &[u8]) -> bool {
     bytes[..bytes.len().min(BINARY_PREFIX)].contains(&0)
 }
+
+/// Independent DFA walks interleaved by the keyword scan.
+const STREAMS: usize = 4;
+
+/// Below `STREAMS * MIN_STREAM_LEN` bytes a chunk is walked as one stream.
+const MIN_STREAM_LEN: usize = 64;
+
+/// A keyword occurrence: (pattern id, start, end).
+type Hit = (u32, usize, usize);
 
 /// Default chunk size for large blobs.
 pub const DEFAULT_CHUNK_SIZE: usize = 256 * 1024;
@@ -83,7 +94,11 @@ pub struct RuleCounters {
 #[derive(Debug)]
 pub struct Engine {
     rules: RuleSet,
-    ac: AhoCorasick,
+    /// Overlapping, ASCII case-insensitive keyword DFA (no prefilter, so
+    /// only dead, fail and match states are special).
+    dfa: DFA,
+    /// Longest keyword, in bytes.
+    max_keyword: usize,
     /// For AC pattern `p`: `pattern_rules[p_start[p]..p_start[p+1]]`.
     pattern_rules: Vec<u32>,
     pattern_start: Vec<usize>,
@@ -103,6 +118,7 @@ pub struct Engine {
 pub struct Scratch {
     caches: Vec<meta::Cache>,
     caps: Vec<Captures>,
+    hits: Vec<Hit>,
     windows: Vec<(u32, usize, usize)>,
     attempts: Vec<(u32, usize)>,
     matches: Vec<RawMatch>,
@@ -150,11 +166,13 @@ impl Engine {
         }
         yield_prefixes.sort();
         yield_prefixes.dedup();
-        let ac = AhoCorasick::builder()
+        let dfa = DFA::builder()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
-            .kind(Some(AhoCorasickKind::DFA))
+            .prefilter(false)
+            .start_kind(aho_corasick::StartKind::Unanchored)
             .build(&keywords)?;
+        let max_keyword = keywords.iter().map(String::len).max().unwrap_or(1);
         let mut pattern_rules = Vec::new();
         let mut pattern_start = vec![0];
         for o in &owners {
@@ -166,7 +184,8 @@ impl Engine {
         let generic = rules.rules().iter().map(|r| r.spec.generic).collect();
         Ok(Engine {
             rules,
-            ac,
+            dfa,
+            max_keyword,
             pattern_rules,
             pattern_start,
             keywords,
@@ -192,9 +211,9 @@ impl Engine {
         &self.keywords
     }
 
-    /// Which Aho-Corasick implementation was chosen.
-    pub fn automaton_kind(&self) -> AhoCorasickKind {
-        self.ac.kind()
+    /// The keyword automaton (for benchmarks comparing the prefilter alone).
+    pub fn keyword_dfa(&self) -> &DFA {
+        &self.dfa
     }
 
     /// Chunk overlap in bytes: the longest possible match of any rule.
@@ -212,6 +231,7 @@ impl Engine {
         Scratch {
             caches: rules.iter().map(|r| r.regex.create_cache()).collect(),
             caps: rules.iter().map(|r| r.regex.create_captures()).collect(),
+            hits: Vec::with_capacity(256),
             windows: Vec::with_capacity(256),
             attempts: Vec::with_capacity(256),
             matches: Vec::with_capacity(64),
@@ -243,6 +263,14 @@ impl Engine {
         &scratch.matches
     }
 
+    /// Only the keyword prefilter over `bytes` (as one chunk): the number of
+    /// keyword occurrences. For benchmarks.
+    pub fn prefilter_hits(&self, scratch: &mut Scratch, bytes: &[u8]) -> usize {
+        scratch.hits.clear();
+        self.keyword_hits(bytes, 0..bytes.len(), &mut scratch.hits);
+        scratch.hits.len()
+    }
+
     /// The reference the prefilter is tested against: every rule's regex
     /// over the whole input, no keywords, no chunks; same resolution.
     pub fn scan_reference<'s>(&self, scratch: &'s mut Scratch, bytes: &[u8]) -> &'s [RawMatch] {
@@ -262,35 +290,35 @@ impl Engine {
         owned: Range<usize>,
     ) {
         scratch.windows.clear();
-        let input = AcInput::new(bytes).span(chunk.clone());
-        let mut state = aho_corasick::automaton::OverlappingState::start();
-        loop {
-            self.ac.find_overlapping(input.clone(), &mut state);
-            let Some(hit) = state.get_match() else { break };
-            let p = hit.pattern().as_usize();
+        let mut hits = std::mem::take(&mut scratch.hits);
+        hits.clear();
+        self.keyword_hits(bytes, chunk.clone(), &mut hits);
+        for &(pattern, hit_start, hit_end) in &hits {
+            let p = pattern as usize;
             for &r in &self.pattern_rules[self.pattern_start[p]..self.pattern_start[p + 1]] {
                 scratch.counters[r as usize].candidates += 1;
                 let ml = self.max_len[r as usize];
                 match self.rules.rules()[r as usize].anchor {
-                    Some(a) if hit.start() >= a.before_min => {
-                        let lo = hit.start().saturating_sub(a.before_max).max(chunk.start);
-                        let hi = hit.start() - a.before_min;
+                    Some(a) if hit_start >= a.before_min => {
+                        let lo = hit_start.saturating_sub(a.before_max).max(chunk.start);
+                        let hi = hit_start - a.before_min;
                         for start in lo..=hi {
                             scratch.attempts.push((r, start));
                         }
                     }
                     Some(_) => {}
                     None => {
-                        let ws = hit.start().saturating_sub(ml).max(chunk.start);
-                        let we = hit.end().saturating_add(ml).min(chunk.end);
+                        let ws = hit_start.saturating_sub(ml).max(chunk.start);
+                        let we = hit_end.saturating_add(ml).min(chunk.end);
                         scratch.windows.push((r, ws, we));
                     }
                 }
             }
         }
+        scratch.hits = hits;
+        // Attempts come in hit order; a repeated (rule, start) only repeats a
+        // match that resolution removes, so they are not sorted or deduped.
         let mut attempts = std::mem::take(&mut scratch.attempts);
-        attempts.sort_unstable();
-        attempts.dedup();
         for &(r, start) in &attempts {
             let end = start
                 .saturating_add(self.max_len[r as usize])
@@ -314,6 +342,94 @@ impl Engine {
         scratch.windows = windows;
     }
 
+    /// Every keyword occurrence in `chunk` (overlapping), as (pattern, start,
+    /// end), in no particular order.
+    ///
+    /// The DFA walk is latency-bound (each step's table load depends on the
+    /// previous state), so large chunks are split into [`STREAMS`] segments
+    /// walked in lockstep: independent dependency chains the CPU overlaps.
+    /// Segment `i` starts `max_keyword − 1` bytes early to warm its state and
+    /// reports only keywords whose last byte lies in its own range, so each
+    /// occurrence is reported exactly once.
+    // Index loops keep the lockstep walk explicit (one state per lane).
+    #[allow(clippy::needless_range_loop)]
+    fn keyword_hits(&self, bytes: &[u8], chunk: Range<usize>, hits: &mut Vec<Hit>) {
+        let Ok(start) = self.dfa.start_state(AcAnchored::No) else {
+            return;
+        };
+        let n = chunk.len();
+        if n < STREAMS * MIN_STREAM_LEN {
+            self.walk(bytes, chunk.clone(), chunk.start, start, hits);
+            return;
+        }
+        let warm = self.max_keyword - 1;
+        let seg = n / STREAMS;
+        let own: [usize; STREAMS] = std::array::from_fn(|i| chunk.start + i * seg);
+        let from: [usize; STREAMS] = std::array::from_fn(|i| {
+            if i == 0 {
+                own[0]
+            } else {
+                own[i].saturating_sub(warm).max(chunk.start)
+            }
+        });
+        let ends: [usize; STREAMS] = std::array::from_fn(|i| {
+            if i + 1 == STREAMS {
+                chunk.end
+            } else {
+                own[i + 1]
+            }
+        });
+        let steps = (0..STREAMS).map(|i| ends[i] - from[i]).min().unwrap_or(0);
+        let lanes: [&[u8]; STREAMS] = std::array::from_fn(|i| &bytes[from[i]..from[i] + steps]);
+        let mut sid = [start; STREAMS];
+        for t in 0..steps {
+            for i in 0..STREAMS {
+                sid[i] = self.dfa.next_state(AcAnchored::No, sid[i], lanes[i][t]);
+                if self.dfa.is_special(sid[i]) {
+                    self.record(sid[i], from[i] + t, own[i], hits);
+                }
+            }
+        }
+        // Finish each segment past the common length, keeping its state.
+        for i in 0..STREAMS {
+            self.walk(bytes, from[i] + steps..ends[i], own[i], sid[i], hits);
+        }
+    }
+
+    /// Walks `range` from state `sid`, recording keywords ending at or after
+    /// `own_from`.
+    fn walk(
+        &self,
+        bytes: &[u8],
+        range: Range<usize>,
+        own_from: usize,
+        mut sid: StateID,
+        hits: &mut Vec<Hit>,
+    ) {
+        let base = range.start;
+        for (k, &b) in bytes[range].iter().enumerate() {
+            sid = self.dfa.next_state(AcAnchored::No, sid, b);
+            if self.dfa.is_special(sid) {
+                self.record(sid, base + k, own_from, hits);
+            }
+        }
+    }
+
+    /// Records the keywords of match state `sid` reached on the byte at
+    /// `at`, if `at` is at or after `own_from`.
+    #[inline]
+    fn record(&self, sid: StateID, at: usize, own_from: usize, hits: &mut Vec<Hit>) {
+        if at < own_from || !self.dfa.is_match(sid) {
+            return;
+        }
+        let end = at + 1;
+        for k in 0..self.dfa.match_len(sid) {
+            let pid = self.dfa.match_pattern(sid, k);
+            let len = self.dfa.pattern_len(pid);
+            hits.push((pid.as_u32(), end - len, end));
+        }
+    }
+
     /// One anchored search: the leftmost-first match starting exactly at
     /// `span.start`, if any.
     fn confirm_at(
@@ -324,12 +440,15 @@ impl Engine {
         span: Range<usize>,
         owned: Range<usize>,
     ) {
+        let regex = &self.rules.rules()[r].regex;
         let input = Input::new(bytes).span(span).anchored(Anchored::Yes);
-        self.rules.rules()[r].regex.search_captures_with(
-            &mut scratch.caches[r],
-            &input,
-            &mut scratch.caps[r],
-        );
+        // Most attempts fail within a few bytes: find the match bounds with
+        // the (lazy DFA) match-only search first, captures only on a match.
+        let Some(m) = regex.search_with(&mut scratch.caches[r], &input) else {
+            return;
+        };
+        let input = input.span(m.range());
+        regex.search_captures_with(&mut scratch.caches[r], &input, &mut scratch.caps[r]);
         self.accept(scratch, bytes, r, &owned);
     }
 
