@@ -133,39 +133,36 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let show_progress = !args.no_progress && std::io::stderr().is_terminal();
 
-    let report = if let Some(dir) = &args.path {
-        let files = dirscan::list_files(dir)?;
-        let total: u64 = files.iter().map(|f| f.2).sum();
-        let bar = progress_bar(show_progress, Some(total));
-        let blobs = AtomicU64::new(0);
-        let callback = |n: u64| {
-            if let Some(bar) = &bar {
-                bar.inc(n);
-                let b = blobs.fetch_add(1, Ordering::Relaxed) + 1;
-                if b.is_multiple_of(64) {
-                    bar.set_message(format!("{b} blobs"));
-                }
-            }
-        };
-        let factory = FindingsSinkFactory {
-            engine: &engine,
-            opts,
-            progress: bar.as_ref().map(|_| &callback as &ProgressFn),
-        };
-        let sinks = dirscan::scan_dir(&factory, &files, threads)?;
-        if let Some(bar) = &bar {
-            bar.finish_and_clear();
-        }
-        detect::build_report(&engine, sinks, &suppress)
-    } else {
-        let factory = FindingsSinkFactory {
-            engine: &engine,
-            opts,
-            progress: None,
-        };
-        let sinks = scan_repository(&root, &selection, &factory, threads)?;
-        detect::build_report(&engine, sinks, &suppress)
+    // Directory scans know their total size; repository scans do not (spinner).
+    let files = match &args.path {
+        Some(dir) => Some(dirscan::list_files(dir)?),
+        None => None,
     };
+    let total = files.as_ref().map(|f| f.iter().map(|f| f.2).sum());
+    let bar = progress_bar(show_progress, total);
+    let blobs = AtomicU64::new(0);
+    let callback = |n: u64| {
+        if let Some(bar) = &bar {
+            bar.inc(n);
+            let b = blobs.fetch_add(1, Ordering::Relaxed) + 1;
+            if b.is_multiple_of(64) {
+                bar.set_message(format!("{b} blobs"));
+            }
+        }
+    };
+    let factory = FindingsSinkFactory {
+        engine: &engine,
+        opts,
+        progress: bar.as_ref().map(|_| &callback as &ProgressFn),
+    };
+    let sinks = match &files {
+        Some(files) => dirscan::scan_dir(&factory, files, threads)?,
+        None => scan_repository(&root, &selection, &factory, threads)?,
+    };
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    let report = detect::build_report(&engine, sinks, &suppress);
     write_report(&report, &engine, args.format, color, &mut out)?;
     Ok(if report.findings.is_empty() {
         ExitCode::SUCCESS
