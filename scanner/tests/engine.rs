@@ -160,3 +160,52 @@ fn interleaved_keyword_scan_equals_aho_corasick() {
         }
     }
 }
+
+#[test]
+fn secrets_at_the_very_start_of_a_blob() {
+    // `^` branches only hold at offset 0: secrets there must still be found.
+    let e = engine();
+    let mut a = e.scratch();
+    let mut b = e.scratch();
+    let mut rng = Rng::new(17);
+    for rule in e.rules().rules() {
+        for ex in &rule.spec.examples {
+            for text in [
+                ex.secret.clone(),
+                format!("{}\n", ex.secret),
+                format!("{} tail", ex.secret),
+            ] {
+                let bytes = text.as_bytes();
+                assert_eq!(
+                    e.scan(&mut a, bytes),
+                    e.scan_reference(&mut b, bytes),
+                    "{}",
+                    rule.spec.id
+                );
+            }
+        }
+    }
+    for &kind in SecretKind::all() {
+        let p = kind.generate(&mut rng);
+        let found = e.scan(&mut a, p.value.as_bytes()).to_vec();
+        assert_eq!(
+            found,
+            e.scan_reference(&mut b, p.value.as_bytes()),
+            "{kind:?}"
+        );
+        let prefixed = [
+            "aws-access-key-id",
+            "github-pat-classic",
+            "gitlab-pat",
+            "slack-bot-token",
+            "npm-access-token",
+            "openai-api-key",
+            "huggingface-token",
+            "jwt",
+        ];
+        if prefixed.contains(&kind.id()) {
+            assert_eq!(found.len(), 1, "{kind:?} at offset 0");
+            assert_eq!(found[0].secret.0, 0);
+        }
+    }
+}

@@ -300,10 +300,20 @@ impl Engine {
                 let ml = self.max_len[r as usize];
                 match self.rules.rules()[r as usize].anchor {
                     Some(a) if hit_start >= a.before_min => {
+                        // Paths through `^` can only start at offset 0.
                         let lo = hit_start.saturating_sub(a.before_max).max(chunk.start);
-                        let hi = hit_start - a.before_min;
-                        for start in lo..=hi {
-                            scratch.attempts.push((r, start));
+                        if let Some(min) = a.before_min_off_start
+                            && hit_start >= min
+                        {
+                            for start in lo..=hit_start - min {
+                                scratch.attempts.push((r, start));
+                            }
+                        }
+                        if chunk.start == 0
+                            && hit_start <= a.before_max
+                            && a.before_min_off_start.is_none_or(|m| hit_start < m)
+                        {
+                            scratch.attempts.push((r, 0));
                         }
                     }
                     Some(_) => {}

@@ -18,7 +18,7 @@
 
 use regex_automata::meta;
 use regex_automata::util::syntax;
-use regex_syntax::hir::{Class, Hir, HirKind};
+use regex_syntax::hir::{Class, Hir, HirKind, Look};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -112,6 +112,9 @@ pub struct Rule {
 pub struct Anchor {
     pub before_min: usize,
     pub before_max: usize,
+    /// The minimum over the prefix paths that do not assert `^` (which only
+    /// holds at offset 0 of the blob); `None` when every path asserts it.
+    pub before_min_off_start: Option<usize>,
 }
 
 /// Anchors farther than this many candidate start offsets are not worth it;
@@ -130,6 +133,7 @@ fn find_anchor(hir: &Hir, keywords: &[String]) -> Option<Anchor> {
     let mut atoms = Vec::new();
     flatten(hir, &mut atoms);
     let (mut before_min, mut before_max) = (0usize, 0usize);
+    let mut off_start = Some(0usize);
     let starts_with_keyword = |seq: &[&Hir]| {
         let mut prefixes = Vec::new();
         let mut budget = 256usize;
@@ -139,15 +143,16 @@ fn find_anchor(hir: &Hir, keywords: &[String]) -> Option<Anchor> {
                 .iter()
                 .all(|p| lower.iter().any(|k| p.starts_with(k)))
     };
-    let anchor = |before_min: usize, before_max: usize| {
+    let anchor = |before_min: usize, before_max: usize, off_start: Option<usize>| {
         (before_max - before_min <= MAX_ANCHOR_SPREAD).then_some(Anchor {
             before_min,
             before_max,
+            before_min_off_start: off_start,
         })
     };
     for i in 0..atoms.len() {
         if starts_with_keyword(&atoms[i..]) {
-            return anchor(before_min, before_max);
+            return anchor(before_min, before_max, off_start);
         }
         // A keyword may start inside a multi-byte literal.
         if let HirKind::Literal(lit) = atoms[i].kind() {
@@ -156,15 +161,30 @@ fn find_anchor(hir: &Hir, keywords: &[String]) -> Option<Anchor> {
                 let mut seq = vec![&tail];
                 seq.extend_from_slice(&atoms[i + 1..]);
                 if starts_with_keyword(&seq) {
-                    return anchor(before_min + j, before_max + j);
+                    return anchor(before_min + j, before_max + j, off_start.map(|m| m + j));
                 }
             }
         }
         let props = atoms[i].properties();
         before_min += props.minimum_len()?;
         before_max += props.maximum_len()?;
+        off_start = off_start
+            .zip(min_len_off_start(atoms[i]))
+            .map(|(a, b)| a + b);
     }
     None
+}
+
+/// Minimum match length of `hir` over the paths that do not assert `^`
+/// (start of input); `None` when every path asserts it.
+fn min_len_off_start(hir: &Hir) -> Option<usize> {
+    match hir.kind() {
+        HirKind::Look(Look::Start) => None,
+        HirKind::Capture(c) => min_len_off_start(&c.sub),
+        HirKind::Concat(subs) => subs.iter().map(min_len_off_start).sum(),
+        HirKind::Alternation(branches) => branches.iter().filter_map(min_len_off_start).min(),
+        _ => hir.properties().minimum_len(),
+    }
 }
 
 fn flatten<'h>(hir: &'h Hir, out: &mut Vec<&'h Hir>) {
@@ -492,6 +512,42 @@ mod tests {
         };
         let rule = compile(spec, "test.toml").expect("compiles");
         rule.anchor.map(|a| (a.before_min, a.before_max))
+    }
+
+    #[test]
+    fn start_of_input_paths_are_told_apart() {
+        let spec = |regex: &str| RuleSpec {
+            id: "t".into(),
+            name: "t".into(),
+            description: "t".into(),
+            category: "t".into(),
+            confidence: Confidence::High,
+            keywords: vec!["ghp_".into()],
+            regex: regex.into(),
+            min_entropy: None,
+            generic: false,
+            examples: Vec::new(),
+            negative_examples: Vec::new(),
+        };
+        let anchor = |r: &str| {
+            compile(spec(r), "t.toml")
+                .expect("compiles")
+                .anchor
+                .expect("anchor")
+        };
+        assert_eq!(
+            anchor(r"(?:^|[^a-z])(ghp_[a-z]{4})").before_min_off_start,
+            Some(1)
+        );
+        // `^` before the keyword-bearing part: a start-only path.
+        let a = anchor(r"^[a-z]{0,2}(ghp_[a-z]{4})");
+        assert_eq!(
+            (a.before_min, a.before_max, a.before_min_off_start),
+            (0, 2, None)
+        );
+        // `^` as the first atom of the keyword-bearing part: the regex checks it.
+        assert_eq!(anchor(r"^(ghp_[a-z]{4})").before_min_off_start, Some(0));
+        assert_eq!(anchor(r"(ghp_[a-z]{4})").before_min_off_start, Some(0));
     }
 
     #[test]
