@@ -391,15 +391,21 @@ impl Engine {
         });
         let steps = (0..STREAMS).map(|i| ends[i] - from[i]).min().unwrap_or(0);
         let lanes: [&[u8]; STREAMS] = std::array::from_fn(|i| &bytes[from[i]..from[i] + steps]);
-        let mut sid = [start; STREAMS];
+        // Four named states stay in registers; one combined branch per step
+        // leaves the (rare) match handling out of line.
+        let dfa = &self.dfa;
+        let [l0, l1, l2, l3] = lanes;
+        let (mut s0, mut s1, mut s2, mut s3) = (start, start, start, start);
         for t in 0..steps {
-            for i in 0..STREAMS {
-                sid[i] = self.dfa.next_state(AcAnchored::No, sid[i], lanes[i][t]);
-                if self.dfa.is_special(sid[i]) {
-                    self.record(sid[i], from[i] + t, own[i], hits);
-                }
+            s0 = dfa.next_state(AcAnchored::No, s0, l0[t]);
+            s1 = dfa.next_state(AcAnchored::No, s1, l1[t]);
+            s2 = dfa.next_state(AcAnchored::No, s2, l2[t]);
+            s3 = dfa.next_state(AcAnchored::No, s3, l3[t]);
+            if dfa.is_special(s0) | dfa.is_special(s1) | dfa.is_special(s2) | dfa.is_special(s3) {
+                self.record_lanes([s0, s1, s2, s3], t, &from, &own, hits);
             }
         }
+        let sid = [s0, s1, s2, s3];
         // Finish each segment past the common length, keeping its state.
         for i in 0..STREAMS {
             self.walk(bytes, from[i] + steps..ends[i], own[i], sid[i], hits);
@@ -421,6 +427,25 @@ impl Engine {
             sid = self.dfa.next_state(AcAnchored::No, sid, b);
             if self.dfa.is_special(sid) {
                 self.record(sid, base + k, own_from, hits);
+            }
+        }
+    }
+
+    /// Records the keywords of whichever lanes are in a match state after
+    /// step `t`.
+    #[cold]
+    #[inline(never)]
+    fn record_lanes(
+        &self,
+        sid: [StateID; STREAMS],
+        t: usize,
+        from: &[usize; STREAMS],
+        own: &[usize; STREAMS],
+        hits: &mut Vec<Hit>,
+    ) {
+        for i in 0..STREAMS {
+            if self.dfa.is_special(sid[i]) {
+                self.record(sid[i], from[i] + t, own[i], hits);
             }
         }
     }
