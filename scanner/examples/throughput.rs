@@ -115,11 +115,12 @@ fn main() {
         .build(engine.keywords())
         .expect("automaton");
     println!(
-        "{} blobs, {:.1} MiB, {} rules, {} keywords",
+        "{} blobs, {:.1} MiB, {} rules, {} keywords, keyword table {} KiB",
         blobs.len(),
         total as f64 / (1 << 20) as f64,
         engine.rules().len(),
         engine.keywords().len(),
+        engine.keyword_table_bytes() >> 10,
     );
     let mut scratch = engine.scratch();
     let mut bench = engine.scratch();

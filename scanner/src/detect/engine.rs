@@ -36,10 +36,8 @@
 //! set), `scan` performs no heap allocation.
 
 use super::entropy;
+use super::prefilter::KeywordDfa;
 use super::rules::RuleSet;
-use aho_corasick::automaton::{Automaton, StateID};
-use aho_corasick::dfa::DFA;
-use aho_corasick::{Anchored as AcAnchored, MatchKind};
 use regex_automata::{Anchored, Input, meta, util::captures::Captures};
 use std::ops::Range;
 
@@ -94,9 +92,8 @@ pub struct RuleCounters {
 #[derive(Debug)]
 pub struct Engine {
     rules: RuleSet,
-    /// Overlapping, ASCII case-insensitive keyword DFA (no prefilter, so
-    /// only dead, fail and match states are special).
-    dfa: DFA,
+    /// Overlapping, ASCII case-insensitive keyword automaton.
+    dfa: KeywordDfa,
     /// Longest keyword, in bytes.
     max_keyword: usize,
     /// For AC pattern `p`: `pattern_rules[p_start[p]..p_start[p+1]]`.
@@ -166,12 +163,7 @@ impl Engine {
         }
         yield_prefixes.sort();
         yield_prefixes.dedup();
-        let dfa = DFA::builder()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            .prefilter(false)
-            .start_kind(aho_corasick::StartKind::Unanchored)
-            .build(&keywords)?;
+        let dfa = KeywordDfa::new(&keywords)?;
         let max_keyword = keywords.iter().map(String::len).max().unwrap_or(1);
         let mut pattern_rules = Vec::new();
         let mut pattern_start = vec![0];
@@ -211,9 +203,9 @@ impl Engine {
         &self.keywords
     }
 
-    /// The keyword automaton (for benchmarks comparing the prefilter alone).
-    pub fn keyword_dfa(&self) -> &DFA {
-        &self.dfa
+    /// Size of the keyword automaton's transition table, in bytes.
+    pub fn keyword_table_bytes(&self) -> usize {
+        self.dfa.memory_usage()
     }
 
     /// Chunk overlap in bytes: the longest possible match of any rule.
@@ -364,9 +356,7 @@ impl Engine {
     // Index loops keep the lockstep walk explicit (one state per lane).
     #[allow(clippy::needless_range_loop)]
     fn keyword_hits(&self, bytes: &[u8], chunk: Range<usize>, hits: &mut Vec<Hit>) {
-        let Ok(start) = self.dfa.start_state(AcAnchored::No) else {
-            return;
-        };
+        let start = self.dfa.start();
         let n = chunk.len();
         if n < STREAMS * MIN_STREAM_LEN {
             self.walk(bytes, chunk.clone(), chunk.start, start, hits);
@@ -397,11 +387,11 @@ impl Engine {
         let [l0, l1, l2, l3] = lanes;
         let (mut s0, mut s1, mut s2, mut s3) = (start, start, start, start);
         for t in 0..steps {
-            s0 = dfa.next_state(AcAnchored::No, s0, l0[t]);
-            s1 = dfa.next_state(AcAnchored::No, s1, l1[t]);
-            s2 = dfa.next_state(AcAnchored::No, s2, l2[t]);
-            s3 = dfa.next_state(AcAnchored::No, s3, l3[t]);
-            if dfa.is_special(s0) | dfa.is_special(s1) | dfa.is_special(s2) | dfa.is_special(s3) {
+            s0 = dfa.next(s0, l0[t]);
+            s1 = dfa.next(s1, l1[t]);
+            s2 = dfa.next(s2, l2[t]);
+            s3 = dfa.next(s3, l3[t]);
+            if dfa.is_match(s0) | dfa.is_match(s1) | dfa.is_match(s2) | dfa.is_match(s3) {
                 self.record_lanes([s0, s1, s2, s3], t, &from, &own, hits);
             }
         }
@@ -419,13 +409,13 @@ impl Engine {
         bytes: &[u8],
         range: Range<usize>,
         own_from: usize,
-        mut sid: StateID,
+        mut sid: u32,
         hits: &mut Vec<Hit>,
     ) {
         let base = range.start;
         for (k, &b) in bytes[range].iter().enumerate() {
-            sid = self.dfa.next_state(AcAnchored::No, sid, b);
-            if self.dfa.is_special(sid) {
+            sid = self.dfa.next(sid, b);
+            if self.dfa.is_match(sid) {
                 self.record(sid, base + k, own_from, hits);
             }
         }
@@ -437,14 +427,14 @@ impl Engine {
     #[inline(never)]
     fn record_lanes(
         &self,
-        sid: [StateID; STREAMS],
+        sid: [u32; STREAMS],
         t: usize,
         from: &[usize; STREAMS],
         own: &[usize; STREAMS],
         hits: &mut Vec<Hit>,
     ) {
         for i in 0..STREAMS {
-            if self.dfa.is_special(sid[i]) {
+            if self.dfa.is_match(sid[i]) {
                 self.record(sid[i], from[i] + t, own[i], hits);
             }
         }
@@ -453,15 +443,13 @@ impl Engine {
     /// Records the keywords of match state `sid` reached on the byte at
     /// `at`, if `at` is at or after `own_from`.
     #[inline]
-    fn record(&self, sid: StateID, at: usize, own_from: usize, hits: &mut Vec<Hit>) {
-        if at < own_from || !self.dfa.is_match(sid) {
+    fn record(&self, sid: u32, at: usize, own_from: usize, hits: &mut Vec<Hit>) {
+        if at < own_from {
             return;
         }
         let end = at + 1;
-        for k in 0..self.dfa.match_len(sid) {
-            let pid = self.dfa.match_pattern(sid, k);
-            let len = self.dfa.pattern_len(pid);
-            hits.push((pid.as_u32(), end - len, end));
+        for &(pid, len) in self.dfa.matches(sid) {
+            hits.push((pid, end - len as usize, end));
         }
     }
 

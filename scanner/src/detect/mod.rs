@@ -17,6 +17,7 @@ pub mod engine;
 pub mod entropy;
 pub mod findings;
 pub mod format;
+pub mod prefilter;
 pub mod rules;
 pub mod suppress;
 
