@@ -467,10 +467,11 @@ impl Engine {
         let input = Input::new(bytes).span(span).anchored(Anchored::Yes);
         // Most attempts fail within a few bytes: find the match bounds with
         // the (lazy DFA) match-only search first, captures only on a match.
-        let Some(m) = regex.search_with(&mut scratch.caches[r], &input) else {
+        let Some(half) = regex.search_half_with(&mut scratch.caches[r], &input) else {
             return;
         };
-        let input = input.span(m.range());
+        let start = input.start();
+        let input = input.span(start..half.offset());
         regex.search_captures_with(&mut scratch.caches[r], &input, &mut scratch.caps[r]);
         self.accept(scratch, bytes, r, &owned);
     }
