@@ -73,6 +73,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                         "min_entropy": s.min_entropy, "examples": s.examples.len(),
                         "anchored": rule.anchor.map(|a| [a.before_min, a.before_max]),
                         "max_len": rule.max_len,
+                        "anchored_dfa_bytes": rule.anchored_dfa.as_ref().map(|d| d.memory_usage()),
                         "negative_examples": s.negative_examples.len(),
                     });
                     writeln!(out, "{v}")?;

@@ -38,6 +38,7 @@
 use super::entropy;
 use super::prefilter::KeywordDfa;
 use super::rules::RuleSet;
+use regex_automata::dfa::Automaton as _;
 use regex_automata::{Anchored, Input, meta, util::captures::Captures};
 use std::ops::Range;
 
@@ -467,7 +468,13 @@ impl Engine {
         let input = Input::new(bytes).span(span).anchored(Anchored::Yes);
         // Most attempts fail within a few bytes: find the match bounds with
         // the (lazy DFA) match-only search first, captures only on a match.
-        let Some(half) = regex.search_half_with(&mut scratch.caches[r], &input) else {
+        let rule = &self.rules.rules()[r];
+        let half = match rule.anchored_dfa.as_ref().map(|d| d.try_search_fwd(&input)) {
+            Some(Ok(half)) => half,
+            // No DFA, or it gave up: the meta regex decides.
+            _ => regex.search_half_with(&mut scratch.caches[r], &input),
+        };
+        let Some(half) = half else {
             return;
         };
         let start = input.start();

@@ -16,7 +16,9 @@
 //! [`MAX_MATCH_LEN`]); every rule has at least one keyword, each at least
 //! [`MIN_KEYWORD_LEN`] bytes.
 
+use regex_automata::dfa::{StartKind, dense};
 use regex_automata::meta;
+use regex_automata::nfa::thompson;
 use regex_automata::util::syntax;
 use regex_syntax::hir::{Class, Hir, HirKind, Look};
 use serde::{Deserialize, Serialize};
@@ -102,6 +104,27 @@ pub struct Rule {
     pub max_len: usize,
     /// Where matches start relative to a keyword, when the regex pins it.
     pub anchor: Option<Anchor>,
+    /// For anchored rules, a small fully compiled forward DFA (anchored
+    /// starts only) that finds a match's end without a per-search cache;
+    /// `None` when the DFA would exceed [`ANCHORED_DFA_LIMIT`].
+    pub anchored_dfa: Option<dense::DFA<Vec<u32>>>,
+}
+
+/// Size limit of a rule's anchored DFA (and of its determinization).
+pub const ANCHORED_DFA_LIMIT: usize = 256 * 1024;
+
+fn anchored_dfa(pattern: &str, syntax_config: syntax::Config) -> Option<dense::DFA<Vec<u32>>> {
+    dense::Builder::new()
+        .syntax(syntax_config)
+        .thompson(thompson::Config::new().utf8(false))
+        .configure(
+            dense::Config::new()
+                .start_kind(StartKind::Anchored)
+                .dfa_size_limit(Some(ANCHORED_DFA_LIMIT))
+                .determinize_size_limit(Some(ANCHORED_DFA_LIMIT)),
+        )
+        .build(pattern)
+        .ok()
 }
 
 /// A rule whose every match has, at a bounded distance from the match
@@ -483,7 +506,9 @@ fn compile(spec: RuleSpec, file: &str) -> Result<Rule, RulesError> {
         return Err(invalid(format!("min_entropy {h} outside 0..=8")));
     }
     let anchor = find_anchor(&hir, &spec.keywords);
+    let anchored_dfa = anchor.and_then(|_| anchored_dfa(&spec.regex, syntax_config));
     Ok(Rule {
+        anchored_dfa,
         source: file.to_string(),
         max_len,
         anchor,
