@@ -1,11 +1,13 @@
-//! The matching engine: keyword prefilter, windowed regex confirmation,
-//! entropy gate, and the per-blob resolution of overlaps and duplicates.
+//! The matching engine: keyword prefilter, anchored or windowed regex
+//! confirmation, entropy gate, and the per-blob resolution of overlaps and
+//! duplicates.
 //!
-//! Main types: [`Engine`] (immutable, shared by all threads: the rule set, one
-//! Aho-Corasick automaton over every rule's keywords, per-pattern rule lists)
-//! and [`Scratch`] (caller-owned, one per thread: regex caches, capture slots,
-//! window and match buffers, per-rule counters). [`Engine::scan`] returns the
-//! resolved [`RawMatch`]es of one blob, borrowed from the scratch.
+//! Main types: [`Engine`] (immutable, shared by all threads: the rule set, the
+//! keyword automaton over every rule's keywords, per-pattern rule lists) and
+//! [`Scratch`] (caller-owned, one per thread: regex caches, capture slots,
+//! hit, attempt, window and match buffers, per-rule counters).
+//! [`Engine::scan`] returns the resolved [`RawMatch`]es of one blob, borrowed
+//! from the scratch.
 //!
 //! Algorithm, per blob:
 //! 1. The blob is cut into chunks of `chunk_size` bytes; chunk `i` is searched
@@ -14,17 +16,24 @@
 //!    `[i·S, (i+1)·S)` contains its start, so a secret across a chunk boundary
 //!    is found exactly once. Regexes run on the whole blob with a span, so
 //!    look-around (`^`, `$`, word boundaries) never sees an artificial edge.
-//! 2. Every keyword hit (overlapping, ASCII case-insensitive) of pattern `p`
-//!    at `[s, e)` makes, for each rule `r` owning `p`, the candidate window
-//!    `[s − max_len(r), e + max_len(r))` clipped to the chunk. Since every
-//!    match of `r` contains one of its keywords and is at most `max_len(r)`
-//!    long, the windows contain every match: the prefilter has no false
-//!    negatives (tested against running every regex over the whole input).
-//! 3. Windows are sorted and merged per rule; the rule's regex iterates over
-//!    each merged window, restarting at the end of the secret (the first
-//!    capture group) so boundary bytes consumed by one match can start the next.
-//!    Matches whose secret fails the rule's entropy gate are dropped.
-//! 4. Resolution: overlapping matches of the same rule keep the leftmost;
+//! 2. Keyword hits (overlapping, ASCII case-insensitive) come from four
+//!    interleaved walks of the [`KeywordDfa`] over the chunk.
+//! 3. For a rule with an [`Anchor`](super::rules::Anchor) (its regex pins a
+//!    keyword at a bounded distance from the match start), each hit at `s`
+//!    becomes anchored searches starting at `s − before_max ..= s −
+//!    before_min_off_start` (plus offset 0 for paths through `^`), using the
+//!    rule's small dense DFA when it has one, the meta regex otherwise.
+//! 4. For other rules, a hit of pattern `p` at `[s, e)` makes the window
+//!    `[s − max_len(r), e + max_len(r))` clipped to the chunk; windows are
+//!    sorted and merged per rule and the regex iterates over each, restarting
+//!    at the end of the secret (the first capture group) so boundary bytes
+//!    consumed by one match can start the next. Since every match of `r`
+//!    contains one of its keywords and is at most `max_len(r)` long, both
+//!    ways find every match: the prefilter has no false negatives (tested
+//!    against running every regex over the whole input).
+//! 5. Matches whose secret is empty or fails the rule's entropy gate are
+//!    dropped.
+//! 6. Resolution: overlapping matches of the same rule keep the leftmost;
 //!    a generic rule's match is dropped when it overlaps a specific rule's
 //!    match or when its secret starts with a specific rule's token prefix (a
 //!    keyword that begins that rule's example secrets: the value has the

@@ -1,13 +1,21 @@
 //! The detection half: rules, prefilter, confirmation, findings.
 //!
 //! - [`rules`]: rule files → validated, compiled [`rules::RuleSet`].
-//! - [`engine`]: keyword prefilter + windowed regex confirmation + entropy
-//!   gate → resolved matches per blob ([`engine::Engine`], [`engine::Scratch`]).
+//! - [`engine`]: keyword prefilter, anchored or windowed regex confirmation,
+//!   entropy gate → resolved matches per blob ([`engine::Engine`],
+//!   [`engine::Scratch`]); [`prefilter`]: the dense keyword automaton.
 //! - [`entropy`]: the Shannon entropy gate.
 //! - [`findings`]: [`findings::Finding`], the [`findings::FindingsSink`] that
 //!   plugs into the git pipeline, and [`findings::build_report`].
-//! - [`suppress`]: ignore file and baseline; [`format`]: human, JSON, JSONL,
-//!   SARIF; [`dirscan`]: `scan --path DIR`; [`check`]: `rules check`.
+//! - [`suppress`]: ignore file and baseline; [`format`](mod@format): human,
+//!   JSON, JSONL, SARIF; [`dirscan`]: `scan --path DIR`; [`check`]: `rules
+//!   check`.
+//!
+//! Wiring a repository scan: build the engine with [`load_engine`], make a
+//! [`FindingsSinkFactory`] over it, run the git pipeline with that factory
+//! (one [`FindingsSink`] per worker), then pass the returned sinks to
+//! [`build_report`] with the [`suppress::Suppressions`] to get the sorted,
+//! deduplicated [`Report`].
 //!
 //! See `docs/rules.md` for the rule format and the engine design.
 
