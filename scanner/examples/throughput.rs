@@ -1,6 +1,7 @@
 //! Engine throughput on generated source-like text with all rules.
 //!
 //! `cargo run --release -p scanner --example throughput [MIB] [ROUNDS] [plain]`
+//! (`THROUGHPUT_DIR=DIR` scans the text files under DIR instead, up to MIB)
 //!
 //! Generates MIB (default 64) MiB of source-like blobs (Rust, Python, JS,
 //! YAML, JSON, shell; sizes 512 B to 256 KiB, log-uniform; one planted secret
@@ -83,6 +84,34 @@ fn main() {
     let mut blobs: Vec<Vec<u8>> = Vec::new();
     let mut total = 0usize;
     let mut since_secret = 0usize;
+    if let Some(dir) = std::env::var_os("THROUGHPUT_DIR") {
+        // Real files instead of generated text: the text (non-binary) files
+        // under DIR in path order, up to MIB.
+        let mut paths = Vec::new();
+        let mut stack = vec![std::path::PathBuf::from(dir)];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if p.is_file() {
+                    paths.push(p);
+                }
+            }
+        }
+        paths.sort();
+        for p in paths {
+            if total >= mib << 20 {
+                break;
+            }
+            if let Ok(b) = std::fs::read(&p)
+                && !scanner::detect::is_binary(&b)
+            {
+                total += b.len();
+                blobs.push(b);
+            }
+        }
+    }
     while total < mib << 20 {
         let size =
             (512.0 * 512f64.powf((rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64)) as usize;
