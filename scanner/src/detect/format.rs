@@ -69,6 +69,19 @@ fn write_human(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<
             writeln!(out, "  | {line}")?;
         }
     }
+    if !report.rules.is_empty() {
+        let top: Vec<String> = report
+            .rules
+            .iter()
+            .take(3)
+            .map(|r| format!("{} {}/{}", r.id, r.candidates, r.confirmed))
+            .collect();
+        writeln!(
+            out,
+            "{dim}most candidates (candidates/confirmed): {}{reset}",
+            top.join(", ")
+        )?;
+    }
     let s = &report.stats;
     writeln!(
         out,
