@@ -34,7 +34,9 @@
 //! 5. Matches whose secret is empty or fails the rule's entropy gate are
 //!    dropped.
 //! 6. Resolution: overlapping matches of the same rule keep the leftmost;
-//!    a generic rule's match is dropped when it overlaps a specific rule's
+//!    a generic rule's match is dropped when its value contains one of the
+//!    rule's own keywords of five bytes or more (a label such as
+//!    `"challengePassword"`), when it overlaps a specific rule's
 //!    match or when its secret starts with a specific rule's token prefix (a
 //!    keyword that begins that rule's example secrets: the value has the
 //!    provider's shape, so that provider's rule is authoritative); then
@@ -118,7 +120,15 @@ pub struct Engine {
     /// bytes) that begin one of the rule's example secrets. A generic match
     /// whose secret starts with one of these yields.
     yield_prefixes: Vec<Vec<u8>>,
+    /// Per rule: for generic rules, their keywords of at least
+    /// [`SELF_WORD_LEN`] bytes. A generic value containing its own keyword
+    /// (`"challengePassword"`) is a label, not a secret.
+    self_words: Vec<Vec<Vec<u8>>>,
 }
+
+/// Shortest keyword a generic value may not contain (shorter ones, like
+/// `pwd`, occur in random passwords too often).
+const SELF_WORD_LEN: usize = 5;
 
 /// Caller-owned mutable state for [`Engine::scan`]; one per thread.
 #[derive(Debug)]
@@ -184,6 +194,19 @@ impl Engine {
         let max_len: Vec<usize> = rules.rules().iter().map(|r| r.max_len).collect();
         let overlap = max_len.iter().copied().max().unwrap_or(0);
         let generic = rules.rules().iter().map(|r| r.spec.generic).collect();
+        let self_words = rules
+            .rules()
+            .iter()
+            .map(|r| {
+                let words = r.spec.keywords.iter().filter(|k| k.len() >= SELF_WORD_LEN);
+                let words = words.map(|k| k.as_bytes().to_vec());
+                if r.spec.generic {
+                    words.collect()
+                } else {
+                    Vec::new()
+                }
+            })
+            .collect();
         Ok(Engine {
             rules,
             dfa,
@@ -196,6 +219,7 @@ impl Engine {
             overlap,
             chunk_size: DEFAULT_CHUNK_SIZE,
             yield_prefixes,
+            self_words,
         })
     }
 
@@ -567,7 +591,11 @@ impl Engine {
                 continue;
             }
             let secret = &bytes[mi.secret_range()];
-            let mut drop = self.yield_prefixes.iter().any(|p| secret.starts_with(p));
+            let names_itself = self.self_words[mi.rule as usize]
+                .iter()
+                .any(|w| secret.windows(w.len()).any(|s| s.eq_ignore_ascii_case(w)));
+            let mut drop =
+                names_itself || self.yield_prefixes.iter().any(|p| secret.starts_with(p));
             let mut j = i;
             while !drop && j > 0 {
                 j -= 1;
