@@ -1,0 +1,178 @@
+//! The `scanner` binary: `rules check|list`, `scan --path`, formats, exit
+//! codes, suppression, and bad input failing before any scanning.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn scanner(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_scanner"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("run scanner")
+}
+
+/// `scanner scan --path . ARGS` in `cwd`.
+fn scan_path(cwd: &Path, args: &[&str]) -> Output {
+    let mut all = vec!["scan", "--path", "."];
+    all.extend_from_slice(args);
+    scanner(&all, cwd)
+}
+
+/// `scanner scan --path . ARGS` in `cwd`, asserting its exit status.
+fn scan_status(cwd: &Path, args: &[&str], status: i32) -> Output {
+    let o = scan_path(cwd, args);
+    assert_eq!(
+        o.status.code(),
+        Some(status),
+        "{args:?}: {}{}",
+        stdout(&o),
+        stderr(&o)
+    );
+    o
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+const GH: &str = "ghp_aB3dE5fG7hI9jK1lM3nO5pQ7rS9tU1vW3xY5";
+
+fn tree() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("config.env"),
+        format!("GH_TOKEN={GH}\nDEBUG=1\n"),
+    )
+    .expect("write");
+    std::fs::write(dir.path().join("clean.rs"), "fn main() {}\n").expect("write");
+    std::fs::write(dir.path().join(".gitignore"), "ignored/\n").expect("write");
+    std::fs::create_dir(dir.path().join("ignored")).expect("mkdir");
+    std::fs::write(
+        dir.path().join("ignored/x.env"),
+        "T=glpat-abcdefghij0123456789\n",
+    )
+    .expect("write");
+    dir
+}
+
+#[test]
+fn rules_check_and_list() {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let o = scanner(&["rules", "check"], here);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).starts_with("rules check: ok:"));
+    let o = scanner(&["rules", "check", "--rules", "rules"], here);
+    assert!(
+        o.status.success(),
+        "the committed directory equals the embedded set: {}",
+        stderr(&o)
+    );
+    let o = scanner(&["rules", "list"], here);
+    assert!(o.status.success());
+    assert!(stdout(&o).lines().count() >= 120);
+    let o = scanner(&["rules", "list", "--json"], here);
+    for line in stdout(&o).lines() {
+        let v: serde_json::Value = serde_json::from_str(line).expect("json line");
+        assert!(v["examples"].as_u64().expect("examples") >= 2);
+    }
+}
+
+#[test]
+fn scan_path_formats_and_exit_codes() {
+    let dir = tree();
+    let p = dir.path();
+    let o = scan_status(p, &["--format", "json"], 1);
+    let report: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
+    let findings = report["findings"].as_array().expect("findings");
+    assert_eq!(findings.len(), 1, ".gitignore respected: {findings:?}");
+    assert_eq!(findings[0]["rule_id"], "github-pat-classic");
+    assert_eq!(findings[0]["path"], "config.env");
+    assert_eq!(findings[0]["start_line"], 1);
+    assert_eq!(findings[0]["start_column"], 10);
+    assert!(!stdout(&o).contains(GH), "redacted by default");
+
+    let o = scan_status(p, &["--format", "jsonl", "--show-secrets"], 1);
+    assert_eq!(stdout(&o).lines().count(), 1);
+    assert!(stdout(&o).contains(GH));
+
+    let o = scan_status(p, &["--exit-code", "0"], 0);
+    assert!(stdout(&o).contains("github-pat-classic config.env:1:10"));
+
+    let o = scan_status(p, &["--format", "sarif", "--output", "out.sarif"], 1);
+    assert!(stdout(&o).is_empty());
+    let sarif: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(p.join("out.sarif")).expect("read"))
+            .expect("sarif");
+    assert_eq!(sarif["version"], "2.1.0");
+
+    std::fs::remove_file(p.join("config.env")).expect("rm");
+    std::fs::remove_file(p.join("out.sarif")).expect("rm");
+    scan_status(p, &[], 0);
+}
+
+#[test]
+fn baseline_and_ignore_file_from_the_command_line() {
+    let dir = tree();
+    let p = dir.path();
+    scan_status(p, &["--format", "json", "-o", "prev.json"], 1);
+    scan_status(p, &["--baseline", "prev.json"], 0);
+    std::fs::write(
+        p.join("new.env"),
+        "SG=SG.abcdefghijklmnopqrstuv.abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG\n",
+    )
+    .expect("write");
+    let o = scan_status(p, &["--baseline", "prev.json", "--format", "jsonl"], 1);
+    assert_eq!(stdout(&o).lines().count(), 1);
+    assert!(stdout(&o).contains("sendgrid-api-key"));
+    std::fs::write(p.join(".scannerignore"), "*.env\n").expect("write");
+    scan_status(p, &[], 0);
+}
+
+#[test]
+fn bad_input_fails_with_status_2_before_scanning() {
+    let dir = tree();
+    let p = dir.path();
+    let o = scan_status(p, &["--rules", "missing-rules"], 2);
+    assert!(stderr(&o).contains("missing-rules"), "{}", stderr(&o));
+    assert!(stdout(&o).is_empty(), "nothing scanned or printed");
+
+    std::fs::create_dir(p.join("badrules")).expect("mkdir");
+    std::fs::write(
+        p.join("badrules/r.toml"),
+        "[[rule]]\nid = \"x\"\nname = \"n\"\ndescription = \"d\"\ncategory = \"c\"\nconfidence = \"high\"\nkeywords = [\"ab\"]\nregex = '(ab['\n",
+    )
+    .expect("write");
+    let o = scan_status(p, &["--rules", "badrules"], 2);
+    assert!(
+        stderr(&o).contains("r.toml") && stderr(&o).contains("invalid regex"),
+        "{}",
+        stderr(&o)
+    );
+    let o = scanner(&["rules", "check", "--rules", "badrules"], p);
+    assert_eq!(o.status.code(), Some(2));
+
+    std::fs::write(p.join("bad.json"), "[1, 2").expect("write");
+    let o = scan_status(p, &["--baseline", "bad.json", "-o", "never.json"], 2);
+    assert!(stderr(&o).contains("baseline bad.json"), "{}", stderr(&o));
+    assert!(
+        !p.join("never.json").exists(),
+        "failed before creating output"
+    );
+
+    let o = scanner(&["scan", "--path", "does-not-exist"], p);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("does-not-exist"));
+
+    let o = scanner(&["scan", "--range", "nodots"], p);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--range"));
+
+    let o = scanner(&["scan", "."], p);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("not wired yet"), "{}", stderr(&o));
+}
