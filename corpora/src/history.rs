@@ -44,6 +44,8 @@ pub enum PlantWhat {
 pub struct PlantInfo {
     pub what: PlantWhat,
     pub value: String,
+    /// The planted text (the value in its context lines).
+    pub text: String,
     /// Offset of the value inside the planted text.
     pub offset_in_text: usize,
 }
@@ -584,6 +586,7 @@ impl<W: Write> Gen<'_, W> {
         self.plants.push(PlantInfo {
             what,
             value: p.value,
+            text: p.text.clone(),
             offset_in_text: p.offset,
         });
         (self.plants.len() as PlantId - 1, p.text)
@@ -742,19 +745,10 @@ impl<W: Write> Gen<'_, W> {
                     self.schedule_in(40, 120, Event::RepeatCopy(id));
                 }
                 Event::RepeatCopy(id) => {
-                    // The same value in a different line and file: a new blob
-                    // holding an already-planted secret.
-                    let p = &self.plants[id as usize];
-                    let prefix = "value: \"";
-                    let full = format!("{prefix}{}\"\n", p.value);
-                    let copy = PlantInfo {
-                        what: p.what,
-                        value: p.value.clone(),
-                        offset_in_text: prefix.len(),
-                    };
-                    self.plants.push(copy);
-                    let nid = self.plants.len() as PlantId - 1;
-                    self.add_planted(FileKind::Python, nid, &full, changes, busy)?;
+                    // The same planted lines in another file: a new blob holding
+                    // an already-planted secret, in the context its rule needs.
+                    let text = self.plants[id as usize].text.clone();
+                    self.add_planted(FileKind::Python, id, &text, changes, busy)?;
                 }
                 Event::Delete(path) => {
                     if self.branches[b].tree.get(&path).is_some() && !busy.contains(&path) {

@@ -105,3 +105,99 @@ pub struct Stats {
     pub selection_commits: usize,
     pub generation_seconds: f64,
 }
+
+/// A finding as the ground truth states it: what a correct scan of the
+/// stratum's selection reports, in a form independent of the scanner's types.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ExpectedFinding {
+    pub rule_id: String,
+    pub fingerprint: String,
+    pub blob: String,
+    pub commit: String,
+    pub path: String,
+    pub line: usize,
+    pub column: usize,
+    pub offset: usize,
+}
+
+impl std::fmt::Display for ExpectedFinding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} in blob {} at {}:{}:{} (commit {}, byte {})",
+            self.rule_id, self.blob, self.path, self.line, self.column, self.commit, self.offset
+        )
+    }
+}
+
+/// How a scan's findings differ from the ground truth.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TruthDiff {
+    pub missing: Vec<ExpectedFinding>,
+    pub unexpected: Vec<ExpectedFinding>,
+}
+
+impl TruthDiff {
+    pub fn is_exact(&self) -> bool {
+        self.missing.is_empty() && self.unexpected.is_empty()
+    }
+}
+
+impl std::fmt::Display for TruthDiff {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} missing, {} unexpected",
+            self.missing.len(),
+            self.unexpected.len()
+        )?;
+        for m in self.missing.iter().take(5) {
+            write!(f, "\n  missing: {m}")?;
+        }
+        for u in self.unexpected.iter().take(5) {
+            write!(f, "\n  unexpected: {u}")?;
+        }
+        Ok(())
+    }
+}
+
+impl Manifest {
+    /// The findings a scan of the benchmark selection must report: every
+    /// secret occurrence the selection introduces, binary blobs only when
+    /// `scan_binary`; never a decoy.
+    pub fn expected_findings(
+        &self,
+        scan_binary: bool,
+    ) -> std::collections::BTreeSet<ExpectedFinding> {
+        self.secrets
+            .iter()
+            .filter(|o| scan_binary || !o.binary)
+            .filter_map(|o| {
+                let intro = o.selection.as_ref()?;
+                Some(ExpectedFinding {
+                    rule_id: o.kind.clone(),
+                    fingerprint: o.fingerprint.clone(),
+                    blob: o.blob.clone(),
+                    commit: intro.commit.clone(),
+                    path: intro.path.clone(),
+                    line: o.line,
+                    column: o.column,
+                    offset: o.offset,
+                })
+            })
+            .collect()
+    }
+
+    /// Compares `found` with [`Self::expected_findings`].
+    pub fn compare(
+        &self,
+        found: &std::collections::BTreeSet<ExpectedFinding>,
+        scan_binary: bool,
+    ) -> TruthDiff {
+        let expected = self.expected_findings(scan_binary);
+        TruthDiff {
+            missing: expected.difference(found).cloned().collect(),
+            unexpected: found.difference(&expected).cloned().collect(),
+        }
+    }
+}

@@ -12,9 +12,9 @@ use support::{check_manifest, git_out};
 /// HEAD (`refs/heads/main`) of each stratum. A change here means the corpus
 /// changed: every recorded benchmark result for it is no longer comparable.
 const PINNED_HEADS: [(Stratum, &str); 3] = [
-    (Stratum::Small, "f5c86ca40a76c1903297ff1c02bb1549703d07a6"),
-    (Stratum::Medium, "2132b00f9f9a2084ab73bcfe65eec65ec71ced02"),
-    (Stratum::Large, "ef7355b07b680da43c7c917c87cea2ae24a484bc"),
+    (Stratum::Small, "6d8676d3cf1dd74226084ec312f78eeda0f5e081"),
+    (Stratum::Medium, "16e1da71480b2868eece4641ad6c1ef81b2daef4"),
+    (Stratum::Large, "fdecc62eb7c3ab8d28ab276707eee8de36004b36"),
 ];
 
 fn strata() -> &'static Vec<Built> {

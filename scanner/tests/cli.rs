@@ -168,11 +168,41 @@ fn bad_input_fails_with_status_2_before_scanning() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("does-not-exist"));
 
-    let o = scanner(&["scan", "--range", "nodots"], p);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("--range"));
-
     let o = scanner(&["scan", "."], p);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("not wired yet"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("not a git repository"),
+        "{}",
+        stderr(&o)
+    );
+
+    // A repository with a malformed range or an unknown ref: the error names both.
+    let git = |args: &[&str]| {
+        let ok = std::process::Command::new("git")
+            .current_dir(p)
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .status()
+            .expect("git runs")
+            .success();
+        assert!(ok, "git {args:?}");
+    };
+    git(&["init", "-q", "-b", "main"]);
+    git(&["commit", "-q", "--allow-empty", "-m", "first"]);
+    let o = scanner(&["scan", ".", "--range", "nodots"], p);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("malformed range 'nodots'"),
+        "{}",
+        stderr(&o)
+    );
+    let o = scanner(&["scan", ".", "--range", "main..nosuchref"], p);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("unknown revision 'nosuchref'"),
+        "{}",
+        stderr(&o)
+    );
 }

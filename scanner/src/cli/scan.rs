@@ -5,11 +5,12 @@
 //! baseline, unreadable input, output failure). Rules, ignore file, baseline
 //! and the output file are all loaded or created before scanning starts.
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use scanner::detect::findings::ProgressFn;
 use scanner::detect::format::{self, Format};
 use scanner::detect::suppress::Suppressions;
 use scanner::detect::{self, FindingsSink, FindingsSinkFactory, Report, ScanOptions, dirscan};
+use scanner::git::{self, Options, Selection, Status};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -63,17 +64,15 @@ pub struct Args {
     /// Never show a progress bar.
     #[arg(long)]
     pub no_progress: bool,
-}
-
-/// The commit selection of a repository scan.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Selection {
-    /// History reachable from HEAD.
-    Head,
-    /// History reachable from every ref.
-    All,
-    /// Reachable from `to`, not from `from`.
-    Range { from: String, to: String },
+    /// Dedupe memory budget in bytes before spilling sorted runs to disk.
+    #[arg(long, value_name = "BYTES", conflicts_with = "path")]
+    pub dedupe_budget: Option<usize>,
+    /// Directory for dedupe spill runs (default: the system temp directory).
+    #[arg(long, value_name = "DIR", conflicts_with = "path")]
+    pub spill_dir: Option<PathBuf>,
+    /// Skip blobs larger than this many bytes (reported as skipped).
+    #[arg(long, value_name = "BYTES", conflicts_with = "path")]
+    pub max_blob_size: Option<u64>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -97,19 +96,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(baseline) = &args.baseline {
         suppress.add_baseline_file(baseline)?;
     }
+    // The pipeline validates the range (syntax and both ends) when it opens
+    // the repository, before any blob is scanned.
     let selection = match (&args.range, args.all) {
-        (Some(r), _) => {
-            let Some((from, to)) = r.split_once("..") else {
-                bail!("--range {r:?}: expected A..B");
-            };
-            if from.is_empty() || to.is_empty() || to.starts_with('.') {
-                bail!("--range {r:?}: expected A..B with both ends named");
-            }
-            Selection::Range {
-                from: from.to_string(),
-                to: to.to_string(),
-            }
-        }
+        (Some(r), _) => Selection::Range(r.clone()),
         (None, true) => Selection::All,
         (None, false) => Selection::Head,
     };
@@ -157,7 +147,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let sinks = match &files {
         Some(files) => dirscan::scan_dir(&factory, files, threads)?,
-        None => scan_repository(&root, &selection, &factory, threads)?,
+        None => scan_repository(&root, &args, selection, &factory, threads)?,
     };
     if let Some(bar) = &bar {
         bar.finish_and_clear();
@@ -171,21 +161,41 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// Scans the history of the repository at `repo`: the single place where the
-/// git pipeline plugs in. It must run the pipeline over `selection` with
-/// `threads` workers, each feeding a sink made by `factory`, and return the
-/// sinks; `detect::build_report` turns them into the report.
+/// Scans the history of the repository at `repo` through the git pipeline,
+/// one findings sink per worker. A partial scan (objects skipped, each with a
+/// reason) is reported on stderr; the report covers what was scanned.
 pub fn scan_repository<'e>(
     repo: &Path,
-    selection: &Selection,
+    args: &Args,
+    selection: Selection,
     factory: &FindingsSinkFactory<'e>,
     threads: usize,
 ) -> anyhow::Result<Vec<FindingsSink<'e>>> {
-    let _ = (selection, factory, threads);
-    bail!(
-        "{}: git repository scanning is not wired yet; use `scanner scan --path DIR` for a directory tree",
-        repo.display()
-    )
+    let mut opts = Options::new(repo);
+    opts.selection = selection;
+    opts.threads = threads;
+    if let Some(b) = args.dedupe_budget {
+        opts.dedupe_budget = b;
+    }
+    opts.spill_dir = args.spill_dir.clone();
+    if let Some(m) = args.max_blob_size {
+        opts.max_blob_size = m;
+    }
+    let (outcome, sinks) = git::scan(&opts, factory)?;
+    if outcome.status == Status::Partial {
+        eprintln!(
+            "scanner: warning: {}: partial scan, {} object(s) skipped:",
+            repo.display(),
+            outcome.skipped.len()
+        );
+        for s in outcome.skipped.iter().take(20) {
+            eprintln!("  {} {}", s.oid, s.reason);
+        }
+        if outcome.skipped.len() > 20 {
+            eprintln!("  … and {} more", outcome.skipped.len() - 20);
+        }
+    }
+    Ok(sinks)
 }
 
 fn write_report(
