@@ -125,6 +125,9 @@ pub struct Iteration {
     pub peak_rss_bytes: Option<u64>,
     pub noise: Noise,
     pub verdict: Verdict,
+    /// Whether the summaries include this iteration: clean ones, and
+    /// contaminated ones kept because the re-run budget was spent.
+    pub counted: bool,
     pub stages: Vec<StageSample>,
 }
 

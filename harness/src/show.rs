@@ -1,0 +1,114 @@
+//! Renders a results file as a terminal table (`harness show`): per
+//! stratum, every metric's median, MAD, MAD/median and the median's 95%
+//! interval, then per stage its wall time and cycles per scanned byte.
+//! Pure: takes a [`RunFile`], returns text.
+
+use crate::results::{Metric, RunFile};
+use crate::stats::Summary;
+use std::fmt::Write;
+
+fn human(metric: Metric, v: f64) -> String {
+    match metric {
+        Metric::WallNs | Metric::CpuNs => ns(v),
+        Metric::AllocatedBytes | Metric::PeakRssBytes => {
+            format!("{:.1} MiB", v / (1u64 << 20) as f64)
+        }
+        Metric::CyclesPerByte => format!("{v:.3}"),
+        Metric::Cycles | Metric::Instructions | Metric::Allocations => format!("{v:.0}"),
+    }
+}
+
+fn ns(v: f64) -> String {
+    if v >= 1e9 {
+        format!("{:.3} s", v / 1e9)
+    } else if v >= 1e6 {
+        format!("{:.2} ms", v / 1e6)
+    } else {
+        format!("{:.1} µs", v / 1e3)
+    }
+}
+
+fn pct(s: &Summary) -> String {
+    format!("{:.2}%", s.mad_over_median * 100.0)
+}
+
+pub fn render(run: &RunFile) -> String {
+    let mut out = String::new();
+    let env = &run.environment;
+    let _ = writeln!(
+        out,
+        "run {} · {} · {} cores (pinned {:?}) · {} · git {}{} · cycles: {}{}",
+        run.created,
+        env.cpu_model,
+        env.logical_cores,
+        env.pinned_cores,
+        env.kernel,
+        env.git_sha
+            .as_deref()
+            .map_or("?", |s| &s[..s.len().min(10)]),
+        if env.git_dirty { " (dirty)" } else { "" },
+        env.counters.source.name(),
+        env.counters
+            .tsc_hz
+            .map_or(String::new(), |hz| format!(" (TSC {:.0} MHz)", hz / 1e6)),
+    );
+    for s in &run.strata {
+        let counted = s.iterations.iter().filter(|i| i.counted).count();
+        let _ = writeln!(
+            out,
+            "\n{} — {} · {:.1} MiB scanned in {} blobs · {} findings (ground truth ok) · {} iterations, {} re-run",
+            s.stratum.name(),
+            s.selection,
+            s.bytes as f64 / (1u64 << 20) as f64,
+            s.blobs,
+            s.findings,
+            counted,
+            s.reruns
+        );
+        let _ = writeln!(
+            out,
+            "  {:<16} {:>14} {:>12} {:>8} {:>28}  unit",
+            "metric", "median", "MAD", "MAD/med", "95% CI of median"
+        );
+        for m in &s.metrics {
+            let sm = &m.summary;
+            let _ = writeln!(
+                out,
+                "  {:<16} {:>14} {:>12} {:>8} {:>28}  {}",
+                m.metric.name(),
+                human(m.metric, sm.median),
+                human(m.metric, sm.mad),
+                pct(sm),
+                format!(
+                    "[{}, {}]",
+                    human(m.metric, sm.median_ci.low),
+                    human(m.metric, sm.median_ci.high)
+                ),
+                m.unit
+            );
+        }
+        if let Some(source) = s.stages.first().map(|st| st.cycles_source) {
+            let _ = writeln!(
+                out,
+                "  {:<16} {:>14} {:>12} {:>8}  cycles per scanned byte ({})",
+                "stage",
+                "wall median",
+                "cyc/B",
+                "MAD/med",
+                source.unit()
+            );
+        }
+        for st in &s.stages {
+            let cpb = st.cycles_per_byte.as_ref();
+            let _ = writeln!(
+                out,
+                "  {:<16} {:>14} {:>12} {:>8}",
+                st.stage,
+                ns(st.wall_ns.median),
+                cpb.map_or("-".into(), |c| format!("{:.3}", c.median)),
+                cpb.map_or("-".into(), pct),
+            );
+        }
+    }
+    out
+}
