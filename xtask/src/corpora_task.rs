@@ -2,8 +2,8 @@
 //! (cached by spec key) and prints their measured shape.
 
 use anyhow::{Context, bail};
-use corpora::{Stratum, build, default_root};
-use std::path::PathBuf;
+use corpora::{Built, Stratum, build, default_root};
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 #[derive(Debug, clap::Args)]
@@ -19,36 +19,28 @@ pub struct Args {
     test_size: bool,
 }
 
-pub fn run(args: &Args) -> anyhow::Result<()> {
+/// Parses a comma-separated strata list.
+pub fn parse_strata(list: &str) -> anyhow::Result<Vec<Stratum>> {
     let mut strata = Vec::new();
-    for name in args
-        .strata
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
+    for name in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         match Stratum::from_name(name) {
             Some(s) => strata.push(s),
             None => bail!("unknown stratum {name:?} in --strata (expected small, medium or large)"),
         }
     }
-    let root = args.root.clone().unwrap_or_else(default_root);
-    let started = Instant::now();
-    // The strata are independent: build them in parallel (git's own work
-    // runs in child processes, so this uses both cores).
-    let results: Vec<_> = std::thread::scope(|scope| {
+    Ok(strata)
+}
+
+/// Builds (or reuses) the corpora of `strata` under `root`, in parallel:
+/// git's work runs in child processes, so this uses both cores.
+pub fn build_all(strata: &[Stratum], root: &Path, test_size: bool) -> anyhow::Result<Vec<Built>> {
+    std::thread::scope(|scope| {
         let handles: Vec<_> = strata
             .iter()
             .map(|&s| {
-                let root = root.clone();
-                let spec = if args.test_size {
-                    s.test_spec()
-                } else {
-                    s.spec()
-                };
+                let spec = if test_size { s.test_spec() } else { s.spec() };
                 scope.spawn(move || {
-                    build(&spec, &root)
-                        .with_context(|| format!("building the {} corpus", spec.name))
+                    build(&spec, root).with_context(|| format!("building the {} corpus", spec.name))
                 })
             })
             .collect();
@@ -59,7 +51,14 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                     .unwrap_or_else(|_| Err(anyhow::anyhow!("corpus builder panicked")))
             })
             .collect()
-    });
+    })
+}
+
+pub fn run(args: &Args) -> anyhow::Result<()> {
+    let strata = parse_strata(&args.strata)?;
+    let root = args.root.clone().unwrap_or_else(default_root);
+    let started = Instant::now();
+    let built = build_all(&strata, &root, args.test_size)?;
     println!(
         "{:<12} {:>8} {:>7} {:>9} {:>9} {:>6} {:>10} {:>8} {:>6} {:>8} {:>8}",
         "stratum",
@@ -74,8 +73,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         "secrets",
         "gen s"
     );
-    for r in results {
-        let b = r?;
+    for b in built {
         let s = &b.manifest.stats;
         println!(
             "{:<12} {:>8} {:>7} {:>9} {:>9} {:>5.1}% {:>10.1} {:>8} {:>6} {:>8} {:>8}",

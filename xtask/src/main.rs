@@ -1,6 +1,7 @@
 //! `cargo xtask …`: thin entry points into the workspace's automation, one
 //! file per task.
 
+mod bench_task;
 mod corpora_task;
 
 use clap::{Parser, Subcommand};
@@ -16,10 +17,13 @@ struct Cli {
 enum Task {
     /// Build (or reuse, when the spec is unchanged) the benchmark corpora.
     Corpora(corpora_task::Args),
+    /// Measure the strata with the release harness and write a results file.
+    Bench(bench_task::Args),
 }
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().task {
         Task::Corpora(args) => corpora_task::run(&args),
+        Task::Bench(args) => bench_task::run(&args),
     }
 }
