@@ -592,17 +592,22 @@ impl<W: Write> Gen<'_, W> {
         (self.plants.len() as PlantId - 1, p.text)
     }
 
+    /// A new file of a randomly drawn kind, written as a blob.
+    fn random_new_file(&mut self) -> io::Result<Change> {
+        let kind = FileKind::draw(&mut self.rng);
+        let content = self.new_file_content(kind);
+        let path = self.new_path(kind);
+        let blob = self.write_blob(content)?;
+        Ok(Change {
+            path,
+            blob: Some(blob),
+        })
+    }
+
     fn root_commit(&mut self) -> io::Result<()> {
         let mut changes = Vec::new();
         for _ in 0..self.spec.initial_files {
-            let kind = FileKind::draw(&mut self.rng);
-            let content = self.new_file_content(kind);
-            let path = self.new_path(kind);
-            let blob = self.write_blob(content)?;
-            changes.push(Change {
-                path,
-                blob: Some(blob),
-            });
+            changes.push(self.random_new_file()?);
         }
         for _ in 1..self.spec.large_files {
             let mut c = Content::generate(FileKind::Log, &mut self.rng, MIB);
@@ -832,14 +837,7 @@ impl<W: Write> Gen<'_, W> {
         }
         if changes.is_empty() {
             // Every commit changes something, like real history.
-            let kind = FileKind::draw(&mut self.rng);
-            let content = self.new_file_content(kind);
-            let path = self.new_path(kind);
-            let blob = self.write_blob(content)?;
-            changes.push(Change {
-                path,
-                blob: Some(blob),
-            });
+            changes.push(self.random_new_file()?);
         }
         let msg = format!(
             "{} {} {}",
@@ -906,15 +904,9 @@ impl<W: Write> Gen<'_, W> {
                 });
             }
             1 => {
-                let kind = FileKind::draw(&mut self.rng);
-                let content = self.new_file_content(kind);
-                let np = self.new_path(kind);
-                let nb = self.write_blob(content)?;
-                busy.insert(np.clone());
-                changes.push(Change {
-                    path: np,
-                    blob: Some(nb),
-                });
+                let ch = self.random_new_file()?;
+                busy.insert(ch.path.clone());
+                changes.push(ch);
             }
             2 => {
                 busy.insert(path.clone());

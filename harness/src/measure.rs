@@ -231,99 +231,112 @@ fn options(c: &Corpus, threads: usize) -> Options {
     opts
 }
 
-#[allow(clippy::too_many_arguments)]
-fn one_iteration(
-    c: &Corpus,
-    engine: &Engine,
+/// What every iteration of a run shares: the compiled rules, the open
+/// counters, the allocation reader, the observed cores and the thresholds.
+struct Runner<'a> {
+    engine: &'a Engine,
     threads: usize,
-    counters: &mut Counters,
+    counters: Counters,
     alloc: Option<AllocReader>,
-    cores: &[usize],
-    thresholds: &Thresholds,
-    index: usize,
-) -> Result<Measured, MeasureError> {
-    let name = c.stratum.name();
-    let opts = options(c, threads);
-    let factory = FindingsSinkFactory {
-        engine,
-        opts: ScanOptions {
-            show_secrets: false,
-            scan_binary: false,
-        },
-        progress: None,
-    };
-    let probe0 = Probe::read(cores);
-    let usage0 = Usage::now();
-    let peak_ok = rusage::reset_peak_rss();
-    let alloc0 = alloc.map(|f| f());
-    counters.start()?;
-    let t0 = Instant::now();
-    let (outcome, sinks) = git::scan(&opts, &factory).map_err(|source| MeasureError::Scan {
-        stratum: name,
-        source,
-    })?;
-    let report = build_report(engine, sinks, &Suppressions::default());
-    let wall = t0.elapsed();
-    let reading = counters.stop()?;
-    let alloc1 = alloc.map(|f| f());
-    let usage1 = Usage::now();
-    let peak = if peak_ok { rusage::peak_rss() } else { None };
-    let probe1 = Probe::read(cores);
-    if outcome.status == Status::Partial {
-        return Err(MeasureError::Partial {
+    cores: Vec<usize>,
+    thresholds: Thresholds,
+}
+
+impl Runner<'_> {
+    /// One full scan of `c`, measured; `index` names it in errors.
+    fn iteration(&mut self, c: &Corpus, index: usize) -> Result<Measured, MeasureError> {
+        let Runner {
+            engine,
+            threads,
+            counters,
+            alloc,
+            cores,
+            thresholds,
+        } = self;
+        let (engine, threads, alloc) = (*engine, *threads, *alloc);
+        let name = c.stratum.name();
+        let opts = options(c, threads);
+        let factory = FindingsSinkFactory {
+            engine,
+            opts: ScanOptions {
+                show_secrets: false,
+                scan_binary: false,
+            },
+            progress: None,
+        };
+        let probe0 = Probe::read(cores);
+        let usage0 = Usage::now();
+        let peak_ok = rusage::reset_peak_rss();
+        let alloc0 = alloc.map(|f| f());
+        counters.start()?;
+        let t0 = Instant::now();
+        let (outcome, sinks) = git::scan(&opts, &factory).map_err(|source| MeasureError::Scan {
             stratum: name,
-            skipped: outcome.skipped.len(),
-        });
-    }
-    let diff = truth::check(&c.manifest, &report, false);
-    if !diff.is_exact() {
-        return Err(MeasureError::Truth {
-            stratum: name,
-            iteration: index,
-            diff: diff.to_string(),
-        });
-    }
-    let wall_secs = wall.as_secs_f64();
-    let noise = contamination::noise(&probe0, &probe1, wall_secs, cores.len().max(1));
-    let verdict = contamination::assess(&noise, wall_secs, thresholds);
-    let stages = outcome
-        .stages
-        .iter()
-        .into_iter()
-        .map(|(stage, m)| StageSample {
-            stage: stage.to_string(),
-            wall_ns: m.wall_ns,
-            items_in: m.items_in,
-            items_out: m.items_out,
-            bytes_in: m.bytes_in,
-            bytes_out: m.bytes_out,
+            source,
+        })?;
+        let report = build_report(engine, sinks, &Suppressions::default());
+        let wall = t0.elapsed();
+        let reading = counters.stop()?;
+        let alloc1 = alloc.map(|f| f());
+        let usage1 = Usage::now();
+        let peak = if peak_ok { rusage::peak_rss() } else { None };
+        let probe1 = Probe::read(cores);
+        if outcome.status == Status::Partial {
+            return Err(MeasureError::Partial {
+                stratum: name,
+                skipped: outcome.skipped.len(),
+            });
+        }
+        let diff = truth::check(&c.manifest, &report, false);
+        if !diff.is_exact() {
+            return Err(MeasureError::Truth {
+                stratum: name,
+                iteration: index,
+                diff: diff.to_string(),
+            });
+        }
+        let wall_secs = wall.as_secs_f64();
+        let noise = contamination::noise(&probe0, &probe1, wall_secs, cores.len().max(1));
+        let verdict = contamination::assess(&noise, wall_secs, thresholds);
+        let stages = outcome
+            .stages
+            .iter()
+            .into_iter()
+            .map(|(stage, m)| StageSample {
+                stage: stage.to_string(),
+                wall_ns: m.wall_ns,
+                items_in: m.items_in,
+                items_out: m.items_out,
+                bytes_in: m.bytes_in,
+                bytes_out: m.bytes_out,
+            })
+            .collect();
+        let (allocations, allocated_bytes) = match (alloc0, alloc1) {
+            (Some(a), Some(b)) => (
+                Some(b.count.saturating_sub(a.count)),
+                Some(b.bytes.saturating_sub(a.bytes)),
+            ),
+            _ => (None, None),
+        };
+        Ok(Measured {
+            iteration: Iteration {
+                wall_ns: wall.as_nanos() as u64,
+                cpu_ns: usage1.cpu_ns_since(&usage0),
+                cycles: reading.cycles,
+                instructions: reading.instructions,
+                allocations,
+                allocated_bytes,
+                peak_rss_bytes: peak,
+                noise,
+                verdict,
+                counted: verdict == Verdict::Clean,
+                stages,
+            },
+            bytes: outcome.counts.bytes_delivered,
+            blobs: outcome.counts.blobs_delivered,
+            findings: report.findings.len() as u64,
         })
-        .collect();
-    let (allocations, allocated_bytes) = match (alloc0, alloc1) {
-        (Some(a), Some(b)) => (
-            Some(b.count.saturating_sub(a.count)),
-            Some(b.bytes.saturating_sub(a.bytes)),
-        ),
-        _ => (None, None),
-    };
-    Ok(Measured {
-        iteration: Iteration {
-            wall_ns: wall.as_nanos() as u64,
-            cpu_ns: usage1.cpu_ns_since(&usage0),
-            cycles: reading.cycles,
-            instructions: reading.instructions,
-            allocations,
-            allocated_bytes,
-            peak_rss_bytes: peak,
-            noise,
-            verdict,
-            counted: verdict == Verdict::Clean,
-            stages,
-        },
-        bytes: outcome.counts.bytes_delivered,
-        blobs: outcome.counts.blobs_delivered,
-        findings: report.findings.len() as u64,
-    })
+    }
 }
 
 fn series(
@@ -430,13 +443,21 @@ pub fn run(
         .iter()
         .map(|&s| load_corpus(s, &config.corpora_root, config.test_size))
         .collect::<Result<_, _>>()?;
-    let (mut counters, report) = Counters::open(config.counters).map_err(MeasureError::Counters)?;
+    let (counters, report) = Counters::open(config.counters).map_err(MeasureError::Counters)?;
     let engine = load_engine(None)?;
     let environment = Environment::capture(pinned.clone(), report);
     let observed_cores = if pinned.is_empty() {
         affinity::granted()
     } else {
         pinned.clone()
+    };
+    let mut runner = Runner {
+        engine: &engine,
+        threads: config.threads,
+        counters,
+        alloc,
+        cores: observed_cores,
+        thresholds: config.thresholds,
     };
     let mut strata = Vec::new();
     for c in &corpora {
@@ -446,16 +467,7 @@ pub fn run(
             iterations: config.warmup + config.iterations,
         });
         for w in 0..config.warmup {
-            let m = one_iteration(
-                c,
-                &engine,
-                config.threads,
-                &mut counters,
-                alloc,
-                &observed_cores,
-                &config.thresholds,
-                w,
-            )?;
+            let m = runner.iteration(c, w)?;
             progress(Event::Iteration {
                 stratum: c.stratum,
                 warmup: true,
@@ -467,16 +479,7 @@ pub fn run(
         let mut reruns = 0;
         let (mut bytes, mut blobs, mut findings) = (0, 0, 0);
         while iterations.iter().filter(|i: &&Iteration| i.counted).count() < config.iterations {
-            let mut m = one_iteration(
-                c,
-                &engine,
-                config.threads,
-                &mut counters,
-                alloc,
-                &observed_cores,
-                &config.thresholds,
-                iterations.len(),
-            )?;
+            let mut m = runner.iteration(c, iterations.len())?;
             if m.iteration.verdict != Verdict::Clean {
                 if reruns < config.max_reruns {
                     reruns += 1;
@@ -497,8 +500,8 @@ pub fn run(
         let (metrics, stages) = summarize_stratum(
             &iterations,
             bytes,
-            counters.source(),
-            counters.tsc_hz(),
+            runner.counters.source(),
+            runner.counters.tsc_hz(),
             config.bootstrap,
         )?;
         strata.push(StratumRun {

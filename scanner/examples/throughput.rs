@@ -1,7 +1,9 @@
 //! Engine throughput on generated source-like text with all rules.
 //!
 //! `cargo run --release -p scanner --example throughput [MIB] [ROUNDS] [plain]`
-//! (`THROUGHPUT_DIR=DIR` scans the text files under DIR instead, up to MIB)
+//! (`THROUGHPUT_DIR=DIR` scans the text files under DIR instead, up to MIB;
+//! `THROUGHPUT_REPO=REPO` the unique text blobs of REPO's whole history, e.g.
+//! the medium corpus's blob mix: `target/corpora/medium/repo.git`)
 //!
 //! Generates MIB (default 64) MiB of source-like blobs (Rust, Python, JS,
 //! YAML, JSON, shell; sizes 512 B to 256 KiB, log-uniform; one planted secret
@@ -74,6 +76,30 @@ fn line(rng: &mut Rng) -> String {
     }
 }
 
+/// Keeps every delivered blob's bytes (for `THROUGHPUT_REPO`).
+struct Keep(Vec<Vec<u8>>);
+
+impl scanner::sink::BlobSink for Keep {
+    type Error = std::convert::Infallible;
+    fn blob(
+        &mut self,
+        _: &scanner::sink::BlobContext<'_>,
+        bytes: &[u8],
+    ) -> Result<(), Self::Error> {
+        self.0.push(bytes.to_vec());
+        Ok(())
+    }
+}
+
+struct KeepFactory;
+
+impl scanner::sink::SinkFactory for KeepFactory {
+    type Sink = Keep;
+    fn make(&self, _: usize) -> Keep {
+        Keep(Vec::new())
+    }
+}
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let mib: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(64);
@@ -84,6 +110,23 @@ fn main() {
     let mut blobs: Vec<Vec<u8>> = Vec::new();
     let mut total = 0usize;
     let mut since_secret = 0usize;
+    if let Some(repo) = std::env::var_os("THROUGHPUT_REPO") {
+        let mut opts = scanner::git::Options::new(std::path::PathBuf::from(repo));
+        opts.selection = scanner::git::Selection::All;
+        let (_, sinks) = scanner::git::scan(&opts, &KeepFactory).expect("repository scans");
+        let mut all: Vec<Vec<u8>> = sinks.into_iter().flat_map(|k| k.0).collect();
+        // Delivery order depends on threads; sort for a repeatable order.
+        all.sort_unstable();
+        for b in all {
+            if total >= mib << 20 {
+                break;
+            }
+            if !scanner::detect::is_binary(&b) {
+                total += b.len();
+                blobs.push(b);
+            }
+        }
+    }
     if let Some(dir) = std::env::var_os("THROUGHPUT_DIR") {
         // Real files instead of generated text: the text (non-binary) files
         // under DIR in path order, up to MIB.

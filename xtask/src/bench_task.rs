@@ -9,30 +9,25 @@ use std::process::Command;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Comma-separated strata (small, medium, large).
-    #[arg(long, default_value = "small,medium,large")]
-    strata: String,
-    /// Measured iterations per stratum.
-    #[arg(long, default_value_t = 15)]
-    iterations: usize,
-    /// Warm-up iterations per stratum.
-    #[arg(long, default_value_t = 3)]
-    warmup: usize,
-    /// Scanner worker threads.
-    #[arg(long, default_value_t = 2)]
-    threads: usize,
-    /// Cores to pin to (default: the first THREADS cores).
-    #[arg(long)]
-    pin: Option<String>,
-    /// Measure without pinning.
-    #[arg(long)]
-    unpinned: bool,
-    /// Counter source: auto, perf_event, tsc, monotonic.
-    #[arg(long, default_value = "auto")]
-    counters: String,
-    /// Results file (default: results/runs/<timestamp>-<sha>.json).
-    #[arg(long)]
-    out: Option<PathBuf>,
+    /// Arguments for `harness run` (see `harness run --help`), for example
+    /// `--strata medium --iterations 20 --unpinned`.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    harness_args: Vec<String>,
+}
+
+/// The `--strata` list among the harness arguments (all strata by default).
+fn strata_arg(args: &[String]) -> &str {
+    for (i, a) in args.iter().enumerate() {
+        if let Some(v) = a.strip_prefix("--strata=") {
+            return v;
+        }
+        if a == "--strata"
+            && let Some(v) = args.get(i + 1)
+        {
+            return v;
+        }
+    }
+    "small,medium,large"
 }
 
 fn workspace_root() -> PathBuf {
@@ -40,9 +35,10 @@ fn workspace_root() -> PathBuf {
 }
 
 pub fn run(args: &Args) -> anyhow::Result<()> {
-    let strata = parse_strata(&args.strata)?;
+    let list = strata_arg(&args.harness_args);
+    let strata = parse_strata(list)?;
     let root = corpora::default_root();
-    eprintln!("bench: corpora ({}) in {}", args.strata, root.display());
+    eprintln!("bench: corpora ({list}) in {}", root.display());
     build_all(&strata, &root, false)?;
 
     eprintln!("bench: building the release harness");
@@ -58,36 +54,32 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map_or_else(|| workspace_root().join("target"), PathBuf::from);
     let harness = target.join("release").join("harness");
-
-    let mut cmd = Command::new(&harness);
-    cmd.current_dir(workspace_root()).args([
-        "run",
-        "--strata",
-        &args.strata,
-        "--iterations",
-        &args.iterations.to_string(),
-        "--warmup",
-        &args.warmup.to_string(),
-        "--threads",
-        &args.threads.to_string(),
-        "--counters",
-        &args.counters,
-    ]);
-    cmd.arg("--corpora").arg(&root);
-    if let Some(pin) = &args.pin {
-        cmd.args(["--pin", pin]);
-    }
-    if args.unpinned {
-        cmd.arg("--unpinned");
-    }
-    if let Some(out) = &args.out {
-        cmd.arg("--out").arg(out);
-    }
-    let status = cmd
+    let status = Command::new(&harness)
+        .current_dir(workspace_root())
+        .arg("run")
+        .arg("--corpora")
+        .arg(&root)
+        .args(&args.harness_args)
         .status()
         .with_context(|| format!("running {}", harness.display()))?;
     if !status.success() {
         bail!("the harness failed ({status})");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strata_are_found_among_harness_arguments() {
+        let v = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(strata_arg(&v(&["--iterations", "3"])), "small,medium,large");
+        assert_eq!(
+            strata_arg(&v(&["--strata", "medium", "--unpinned"])),
+            "medium"
+        );
+        assert_eq!(strata_arg(&v(&["--strata=large"])), "large");
+    }
 }
