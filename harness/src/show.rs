@@ -18,6 +18,14 @@ fn human(metric: Metric, v: f64) -> String {
     }
 }
 
+fn bytes(v: f64) -> String {
+    if v >= (1u64 << 20) as f64 {
+        format!("{:.1} MiB", v / (1u64 << 20) as f64)
+    } else {
+        format!("{:.1} KiB", v / 1024.0)
+    }
+}
+
 fn ns(v: f64) -> String {
     if v >= 1e9 {
         format!("{:.3} s", v / 1e9)
@@ -56,10 +64,10 @@ pub fn render(run: &RunFile) -> String {
         let counted = s.iterations.iter().filter(|i| i.counted).count();
         let _ = writeln!(
             out,
-            "\n{} — {} · {:.1} MiB scanned in {} blobs · {} findings (ground truth ok) · {} iterations, {} re-run",
+            "\n{} — {} · {} scanned in {} blobs · {} findings (ground truth ok) · {} iterations, {} re-run",
             s.stratum.name(),
             s.selection,
-            s.bytes as f64 / (1u64 << 20) as f64,
+            bytes(s.bytes as f64),
             s.blobs,
             s.findings,
             counted,
