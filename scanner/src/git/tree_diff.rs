@@ -14,8 +14,11 @@
 //! objects are kept in a byte-bounded cache keyed by id; entries are parsed
 //! in place with `gix::objs::TreeRefIter`, without allocating.
 //!
+//! Trees are read from the packs by [`PackTrees`] (own delta resolution,
+//! caching bases and chain intermediates), through gix otherwise.
+//!
 //! [`diff_commits`] runs the diffs of a range of commits newest first (so
-//! each tree's delta base is usually still in gix's pack cache);
+//! each tree's delta base is usually still cached);
 //! [`diff_parallel`] spreads batches of commits over worker threads, each
 //! with its own repository handle and caches, and funnels the introductions
 //! to the caller's thread through a bounded channel.
@@ -42,6 +45,202 @@ const MAX_DEPTH: usize = 4096;
 pub trait TreeSource {
     /// Appends nothing; replaces `buf` with the raw tree `id`.
     fn load_tree(&mut self, id: &ObjectId, buf: &mut Vec<u8>) -> Result<()>;
+
+    /// The raw tree `id`, shared; `buf` is scratch space.
+    fn load_shared(&mut self, id: &ObjectId, buf: &mut Vec<u8>) -> Result<Arc<[u8]>> {
+        self.load_tree(id, buf)?;
+        Ok(Arc::from(buf.as_slice()))
+    }
+}
+
+/// Largest tree (or tree delta) the pack path decodes; larger ones go
+/// through gix.
+const PACK_TREE_MAX: usize = 64 << 20;
+
+/// Reads trees straight from the packs (multi-pack-index or `.idx`
+/// lookup, our own delta resolution), with a byte-bounded cache of decoded
+/// pack entries keyed by (pack, offset) that keeps delta bases and every
+/// intermediate of a chain. Trees not in a pack, and entries this path
+/// cannot decode, are read through gix ([`OdbTrees`]), which reports errors.
+// PERF: gix's pack cache keeps only the final object of each lookup, never
+// a base object, so every chain ending in a whole tree inflated that tree
+// again (3.7 of 5.2 G instructions of tree inflate were whole trees).
+// `scanner blobs large --all --threads 2`, 7 interleaved runs: median
+// 1.38 s (1.36-1.52) → 1.20 s (1.11-1.32), CPU 2.61 → 2.26 s, peak RSS
+// 164 → 163 MB; tree_diff.wall_ns ≈ 1.03 s.
+pub struct PackTrees<'a> {
+    odb: OdbTrees<'a>,
+    mapping: Option<crate::git::mapping::Mapping>,
+    packs: Vec<Option<Option<memmap2::Mmap>>>,
+    cache: EntryMap,
+    cache_bytes: usize,
+    budget: usize,
+    inflate: gix::zlib::Decompress,
+    delta: Vec<u8>,
+    out: Vec<u8>,
+    chain: Vec<(u64, gix::odb::pack::data::Entry)>,
+}
+
+impl std::fmt::Debug for PackTrees<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PackTrees")
+            .field("odb", &self.odb)
+            .field("cache_bytes", &self.cache_bytes)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Hashes a packed (pack, offset) key with one multiplication.
+#[derive(Default, Clone, Copy, Debug)]
+struct OffsetHasher(u64);
+
+impl std::hash::Hasher for OffsetHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (self.0 ^ v).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
+/// Decoded pack entries by `pack << 48 | offset`.
+type EntryMap =
+    std::collections::HashMap<u64, Arc<[u8]>, std::hash::BuildHasherDefault<OffsetHasher>>;
+
+fn entry_key(pack: u32, offset: u64) -> u64 {
+    (u64::from(pack) << 48) ^ offset
+}
+
+/// Caches `t` under `key`; when over `budget`, clears the cache first.
+fn keep(cache: &mut EntryMap, bytes: &mut usize, budget: usize, key: u64, t: &Arc<[u8]>) {
+    if *bytes + t.len() > budget {
+        cache.clear();
+        *bytes = 0;
+    }
+    *bytes += t.len();
+    cache.insert(key, Arc::clone(t));
+}
+
+impl<'a> PackTrees<'a> {
+    /// `budget`: bytes of decoded pack entries kept.
+    pub fn new(odb: OdbTrees<'a>, objects_dir: &Path, budget: usize) -> Self {
+        let mapping = crate::git::mapping::map(objects_dir, &[], &mut StageMetrics::default()).ok();
+        let n = mapping.as_ref().map_or(0, |m| m.packs.len());
+        PackTrees {
+            odb,
+            mapping,
+            packs: (0..n).map(|_| None).collect(),
+            cache: Default::default(),
+            cache_bytes: 0,
+            budget,
+            inflate: gix::zlib::Decompress::new(),
+            delta: Vec::new(),
+            out: Vec::new(),
+            chain: Vec::new(),
+        }
+    }
+
+    /// The tree from its pack; `None`: not packed, or not decodable here.
+    fn read_packed(&mut self, id: &ObjectId) -> Option<Arc<[u8]>> {
+        use crate::git::pack_exec::{apply_delta, inflate_exact};
+        use crate::git::plan::{MAX_CHAIN, base_of, entry_at, open_pack};
+        let mapping = self.mapping.as_ref()?;
+        let (pack, offset) = mapping.find(id)?;
+        let slot = self.packs.get_mut(pack as usize)?;
+        if slot.is_none() {
+            let path = mapping.packs.get(pack as usize)?;
+            *slot = Some(open_pack(path).ok());
+        }
+        let data: &[u8] = slot.as_ref()?.as_ref()?;
+        self.chain.clear();
+        let mut cur = offset;
+        let mut base = loop {
+            if let Some(t) = self.cache.get(&entry_key(pack, cur)) {
+                break Arc::clone(t);
+            }
+            if self.chain.len() > MAX_CHAIN {
+                return None;
+            }
+            let e = entry_at(data, cur).ok()?;
+            if e.header.is_delta() {
+                let b = base_of(&e, pack, mapping).ok()??;
+                if self.chain.iter().any(|(o, _)| *o == b) {
+                    return None;
+                }
+                self.chain.push((cur, e));
+                cur = b;
+                continue;
+            }
+            if e.header.as_kind() != Some(gix::objs::Kind::Tree) {
+                return None;
+            }
+            let size = usize::try_from(e.decompressed_size).ok()?;
+            if size > PACK_TREE_MAX {
+                return None;
+            }
+            let input = data.get(e.data_offset as usize..)?;
+            inflate_exact(&mut self.inflate, input, size, &mut self.out).ok()?;
+            let t: Arc<[u8]> = Arc::from(self.out.as_slice());
+            keep(
+                &mut self.cache,
+                &mut self.cache_bytes,
+                self.budget,
+                entry_key(pack, cur),
+                &t,
+            );
+            break t;
+        };
+        while let Some((at, e)) = self.chain.pop() {
+            let size = usize::try_from(e.decompressed_size).ok()?;
+            if size > PACK_TREE_MAX {
+                return None;
+            }
+            let input = data.get(e.data_offset as usize..)?;
+            inflate_exact(&mut self.inflate, input, size, &mut self.delta).ok()?;
+            apply_delta(&base, &self.delta, &mut self.out).ok()?;
+            if self.out.len() > PACK_TREE_MAX {
+                return None;
+            }
+            let t: Arc<[u8]> = Arc::from(self.out.as_slice());
+            keep(
+                &mut self.cache,
+                &mut self.cache_bytes,
+                self.budget,
+                entry_key(pack, at),
+                &t,
+            );
+            base = t;
+        }
+        Some(base)
+    }
+}
+
+impl TreeSource for PackTrees<'_> {
+    fn load_tree(&mut self, id: &ObjectId, buf: &mut Vec<u8>) -> Result<()> {
+        match self.read_packed(id) {
+            Some(t) => {
+                buf.clear();
+                buf.extend_from_slice(&t);
+                Ok(())
+            }
+            None => self.odb.load_tree(id, buf),
+        }
+    }
+
+    fn load_shared(&mut self, id: &ObjectId, buf: &mut Vec<u8>) -> Result<Arc<[u8]>> {
+        match self.read_packed(id) {
+            Some(t) => Ok(t),
+            None => {
+                self.odb.load_tree(id, buf)?;
+                Ok(Arc::from(buf.as_slice()))
+            }
+        }
+    }
 }
 
 /// Reads trees from a gix object database.
@@ -260,9 +459,8 @@ impl TreeDiff {
             return Ok(Arc::clone(t));
         }
         self.metrics.cache_misses += 1;
-        src.load_tree(id, &mut self.load_buf)?;
-        self.metrics.bytes_in += self.load_buf.len() as u64;
-        let t: Arc<[u8]> = Arc::from(self.load_buf.as_slice());
+        let t = src.load_shared(id, &mut self.load_buf)?;
+        self.metrics.bytes_in += t.len() as u64;
         if self.cache.bytes + t.len() > self.cache.budget {
             self.cache.map.clear();
             self.cache.bytes = 0;
@@ -561,7 +759,7 @@ pub fn diff_parallel(
             let (tx, lanes, stop) = (tx.clone(), &lanes, &stop);
             let work = move || -> Result<(u64, StageMetrics)> {
                 let repo = Repo::open(repo_path)?;
-                let mut src = repo.trees();
+                let mut src = repo.pack_trees(cache_budget / threads);
                 let mut td = TreeDiff::new(cache_budget / threads, repo_path.to_owned());
                 let mut diffs = 0;
                 while !stop.load(AtomicOrdering::Relaxed) {
