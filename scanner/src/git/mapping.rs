@@ -94,6 +94,38 @@ impl Mapping {
         }
     }
 
+    /// Pack and offset of `id` in the first index that has it.
+    pub fn find(&self, id: &gix::oid) -> Option<(u32, u64)> {
+        let mut tried_midx = None;
+        for (i, lookup) in self.lookups.iter().enumerate() {
+            match lookup {
+                PackLookup::Idx(idx) => {
+                    if let Some(k) = idx.lookup(id) {
+                        return Some((i as u32, idx.pack_offset_at_index(k)));
+                    }
+                }
+                PackLookup::Midx { midx, pack } => {
+                    if tried_midx == Some(*midx) {
+                        continue;
+                    }
+                    tried_midx = Some(*midx);
+                    let file = self.midx.get(*midx as usize)?;
+                    if let Some(k) = file.lookup(id) {
+                        let (mp, ofs) = file.pack_id_and_pack_offset_at_index(k).ok()?;
+                        // This midx's packs are consecutive, starting at
+                        // `i - pack`.
+                        let at = (i as u32).checked_sub(*pack)?.checked_add(mp)?;
+                        return match self.lookups.get(at as usize) {
+                            Some(PackLookup::Midx { midx: m, .. }) if m == midx => Some((at, ofs)),
+                            _ => None,
+                        };
+                    }
+                }
+            }
+        }
+        None
+    }
+
     /// Path of the loose object file for `id` in object directory `dir`.
     pub fn loose_path(&self, id: &ObjectId, dir: u32) -> PathBuf {
         let hex = id.to_string();

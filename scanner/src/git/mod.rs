@@ -270,7 +270,7 @@ pub fn scan<F: SinkFactory>(opts: &Options, factory: &F) -> Result<(Outcome, Vec
         stages.tree_diff = m;
     } else {
         let mut td = tree_diff::TreeDiff::new(opts.tree_cache_budget, opts.repo.clone());
-        let mut src = repo.trees();
+        let mut src = repo.pack_trees(opts.tree_cache_budget);
         counts.diffs = tree_diff::diff_commits(&mut td, &mut src, &selected, 0..n, &mut offer)?;
         stages.tree_diff = std::mem::take(&mut td.metrics);
     }

@@ -200,7 +200,7 @@ pub fn plan(mapping: &Mapping, uniques: &[Unique], threads: usize, m: &mut Stage
     out
 }
 
-fn open_pack(path: &Path) -> Result<Mmap, String> {
+pub(crate) fn open_pack(path: &Path) -> Result<Mmap, String> {
     let file = std::fs::File::open(path).map_err(|e| format!("cannot open pack: {e}"))?;
     // SAFETY: the pack is mapped read-only; git never rewrites a pack in
     // place (it writes a new one and renames), so the mapping stays valid.

@@ -153,6 +153,13 @@ impl Repo {
         }
     }
 
+    /// A tree source reading packs directly (see
+    /// [`crate::git::tree_diff::PackTrees`]), keeping `budget` bytes of
+    /// decoded pack entries.
+    pub fn pack_trees(&self, budget: usize) -> crate::git::tree_diff::PackTrees<'_> {
+        crate::git::tree_diff::PackTrees::new(self.trees(), &self.objects_dir(), budget)
+    }
+
     pub fn has_commit_graph(&self) -> bool {
         self.graph.is_some()
     }

@@ -14,8 +14,11 @@
 //! objects are kept in a byte-bounded cache keyed by id; entries are parsed
 //! in place with `gix::objs::TreeRefIter`, without allocating.
 //!
+//! Trees are read from the packs by [`PackTrees`] (own delta resolution,
+//! caching bases and chain intermediates), through gix otherwise.
+//!
 //! [`diff_commits`] runs the diffs of a range of commits newest first (so
-//! each tree's delta base is usually still in gix's pack cache);
+//! each tree's delta base is usually still cached);
 //! [`diff_parallel`] spreads batches of commits over worker threads, each
 //! with its own repository handle and caches, and funnels the introductions
 //! to the caller's thread through a bounded channel.
@@ -30,11 +33,10 @@ use crate::git::repo::{Repo, Selected};
 use crate::sink::ChangeKind;
 use gix::ObjectId;
 use gix::objs::Find;
-use gix::objs::tree::EntryRef;
 use std::cmp::Ordering;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering as AtomicOrdering};
+use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
 
 /// Deepest tree nesting accepted (git itself refuses deeper trees).
 const MAX_DEPTH: usize = 4096;
@@ -43,6 +45,202 @@ const MAX_DEPTH: usize = 4096;
 pub trait TreeSource {
     /// Appends nothing; replaces `buf` with the raw tree `id`.
     fn load_tree(&mut self, id: &ObjectId, buf: &mut Vec<u8>) -> Result<()>;
+
+    /// The raw tree `id`, shared; `buf` is scratch space.
+    fn load_shared(&mut self, id: &ObjectId, buf: &mut Vec<u8>) -> Result<Arc<[u8]>> {
+        self.load_tree(id, buf)?;
+        Ok(Arc::from(buf.as_slice()))
+    }
+}
+
+/// Largest tree (or tree delta) the pack path decodes; larger ones go
+/// through gix.
+const PACK_TREE_MAX: usize = 64 << 20;
+
+/// Reads trees straight from the packs (multi-pack-index or `.idx`
+/// lookup, our own delta resolution), with a byte-bounded cache of decoded
+/// pack entries keyed by (pack, offset) that keeps delta bases and every
+/// intermediate of a chain. Trees not in a pack, and entries this path
+/// cannot decode, are read through gix ([`OdbTrees`]), which reports errors.
+// PERF: gix's pack cache keeps only the final object of each lookup, never
+// a base object, so every chain ending in a whole tree inflated that tree
+// again (3.7 of 5.2 G instructions of tree inflate were whole trees).
+// `scanner blobs large --all --threads 2`, 7 interleaved runs: median
+// 1.38 s (1.36-1.52) → 1.20 s (1.11-1.32), CPU 2.61 → 2.26 s, peak RSS
+// 164 → 163 MB; tree_diff.wall_ns ≈ 1.03 s.
+pub struct PackTrees<'a> {
+    odb: OdbTrees<'a>,
+    mapping: Option<crate::git::mapping::Mapping>,
+    packs: Vec<Option<Option<memmap2::Mmap>>>,
+    cache: EntryMap,
+    cache_bytes: usize,
+    budget: usize,
+    inflate: gix::zlib::Decompress,
+    delta: Vec<u8>,
+    out: Vec<u8>,
+    chain: Vec<(u64, gix::odb::pack::data::Entry)>,
+}
+
+impl std::fmt::Debug for PackTrees<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PackTrees")
+            .field("odb", &self.odb)
+            .field("cache_bytes", &self.cache_bytes)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Hashes a packed (pack, offset) key with one multiplication.
+#[derive(Default, Clone, Copy, Debug)]
+struct OffsetHasher(u64);
+
+impl std::hash::Hasher for OffsetHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (self.0 ^ v).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
+/// Decoded pack entries by `pack << 48 | offset`.
+type EntryMap =
+    std::collections::HashMap<u64, Arc<[u8]>, std::hash::BuildHasherDefault<OffsetHasher>>;
+
+fn entry_key(pack: u32, offset: u64) -> u64 {
+    (u64::from(pack) << 48) ^ offset
+}
+
+/// Caches `t` under `key`; when over `budget`, clears the cache first.
+fn keep(cache: &mut EntryMap, bytes: &mut usize, budget: usize, key: u64, t: &Arc<[u8]>) {
+    if *bytes + t.len() > budget {
+        cache.clear();
+        *bytes = 0;
+    }
+    *bytes += t.len();
+    cache.insert(key, Arc::clone(t));
+}
+
+impl<'a> PackTrees<'a> {
+    /// `budget`: bytes of decoded pack entries kept.
+    pub fn new(odb: OdbTrees<'a>, objects_dir: &Path, budget: usize) -> Self {
+        let mapping = crate::git::mapping::map(objects_dir, &[], &mut StageMetrics::default()).ok();
+        let n = mapping.as_ref().map_or(0, |m| m.packs.len());
+        PackTrees {
+            odb,
+            mapping,
+            packs: (0..n).map(|_| None).collect(),
+            cache: Default::default(),
+            cache_bytes: 0,
+            budget,
+            inflate: gix::zlib::Decompress::new(),
+            delta: Vec::new(),
+            out: Vec::new(),
+            chain: Vec::new(),
+        }
+    }
+
+    /// The tree from its pack; `None`: not packed, or not decodable here.
+    fn read_packed(&mut self, id: &ObjectId) -> Option<Arc<[u8]>> {
+        use crate::git::pack_exec::{apply_delta, inflate_exact};
+        use crate::git::plan::{MAX_CHAIN, base_of, entry_at, open_pack};
+        let mapping = self.mapping.as_ref()?;
+        let (pack, offset) = mapping.find(id)?;
+        let slot = self.packs.get_mut(pack as usize)?;
+        if slot.is_none() {
+            let path = mapping.packs.get(pack as usize)?;
+            *slot = Some(open_pack(path).ok());
+        }
+        let data: &[u8] = slot.as_ref()?.as_ref()?;
+        self.chain.clear();
+        let mut cur = offset;
+        let mut base = loop {
+            if let Some(t) = self.cache.get(&entry_key(pack, cur)) {
+                break Arc::clone(t);
+            }
+            if self.chain.len() > MAX_CHAIN {
+                return None;
+            }
+            let e = entry_at(data, cur).ok()?;
+            if e.header.is_delta() {
+                let b = base_of(&e, pack, mapping).ok()??;
+                if self.chain.iter().any(|(o, _)| *o == b) {
+                    return None;
+                }
+                self.chain.push((cur, e));
+                cur = b;
+                continue;
+            }
+            if e.header.as_kind() != Some(gix::objs::Kind::Tree) {
+                return None;
+            }
+            let size = usize::try_from(e.decompressed_size).ok()?;
+            if size > PACK_TREE_MAX {
+                return None;
+            }
+            let input = data.get(e.data_offset as usize..)?;
+            inflate_exact(&mut self.inflate, input, size, &mut self.out).ok()?;
+            let t: Arc<[u8]> = Arc::from(self.out.as_slice());
+            keep(
+                &mut self.cache,
+                &mut self.cache_bytes,
+                self.budget,
+                entry_key(pack, cur),
+                &t,
+            );
+            break t;
+        };
+        while let Some((at, e)) = self.chain.pop() {
+            let size = usize::try_from(e.decompressed_size).ok()?;
+            if size > PACK_TREE_MAX {
+                return None;
+            }
+            let input = data.get(e.data_offset as usize..)?;
+            inflate_exact(&mut self.inflate, input, size, &mut self.delta).ok()?;
+            apply_delta(&base, &self.delta, &mut self.out).ok()?;
+            if self.out.len() > PACK_TREE_MAX {
+                return None;
+            }
+            let t: Arc<[u8]> = Arc::from(self.out.as_slice());
+            keep(
+                &mut self.cache,
+                &mut self.cache_bytes,
+                self.budget,
+                entry_key(pack, at),
+                &t,
+            );
+            base = t;
+        }
+        Some(base)
+    }
+}
+
+impl TreeSource for PackTrees<'_> {
+    fn load_tree(&mut self, id: &ObjectId, buf: &mut Vec<u8>) -> Result<()> {
+        match self.read_packed(id) {
+            Some(t) => {
+                buf.clear();
+                buf.extend_from_slice(&t);
+                Ok(())
+            }
+            None => self.odb.load_tree(id, buf),
+        }
+    }
+
+    fn load_shared(&mut self, id: &ObjectId, buf: &mut Vec<u8>) -> Result<Arc<[u8]>> {
+        match self.read_packed(id) {
+            Some(t) => Ok(t),
+            None => {
+                self.odb.load_tree(id, buf)?;
+                Ok(Arc::from(buf.as_slice()))
+            }
+        }
+    }
 }
 
 /// Reads trees from a gix object database.
@@ -112,20 +310,131 @@ fn git_cmp(a: &[u8], a_tree: bool, b: &[u8], b_tree: bool) -> Ordering {
     }
 }
 
-fn next<'a>(
-    it: &mut gix::objs::TreeRefIter<'a>,
-    id: &ObjectId,
-    me: &TreeDiff,
-) -> Result<Option<EntryRef<'a>>> {
-    match it.next() {
-        None => Ok(None),
-        Some(Ok(e)) => Ok(Some(e)),
-        Some(Err(e)) => Err(me.corrupt(id, e)),
+/// One tree entry, parsed in place.
+#[derive(Clone, Copy, Debug)]
+struct Entry<'a> {
+    /// The mode's octal digits as a number (`40000` and `040000` alike).
+    mode: u32,
+    name: &'a [u8],
+    oid: &'a [u8; 20],
+}
+
+impl Entry<'_> {
+    fn is_tree(&self) -> bool {
+        self.mode & 0o170000 == 0o040000
+    }
+    fn is_commit(&self) -> bool {
+        self.mode & 0o170000 == 0o160000
+    }
+    fn kind_bits(&self) -> u32 {
+        self.mode & 0o170000
+    }
+    fn id(&self) -> ObjectId {
+        ObjectId::Sha1(*self.oid)
     }
 }
 
-fn kind_bits(mode: u16) -> u16 {
-    mode & 0o170000
+/// Position of the first NUL in `b`, eight bytes at a time.
+#[inline]
+fn find_nul(b: &[u8]) -> Option<usize> {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let mut i = 0;
+    while let Some(chunk) = b.get(i..i + 8) {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(w);
+        let z = w.wrapping_sub(LO) & !w & HI;
+        if z != 0 {
+            return Some(i + (z.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    b[i..].iter().position(|&c| c == 0).map(|p| i + p)
+}
+
+/// Parses the entry at `pos` of a raw tree: `<octal mode> <name>\0<20-byte
+/// id>`. Returns the entry and the position after it; `None` if malformed
+/// (like git: mode of 1 to 7 octal digits, non-empty name).
+// PERF: our own parser instead of `gix::objs::TreeRefIter` (which spent
+// ≈ 170 instructions per entry in mode parsing and memchr), together with
+// skipping the common prefix and suffix of the two trees below. `valgrind
+// --tool=callgrind scanner blobs large --all --threads 1`: tree diff 15.0 →
+// 11.0 G instructions, entries parsed 31.4 M → 8.9 M. Wall time could not
+// be measured on the busy machine (see the commit message).
+#[inline]
+fn parse_entry(buf: &[u8], pos: usize) -> Option<(Entry<'_>, usize)> {
+    let b = buf.get(pos..)?;
+    let mut mode = 0u32;
+    let mut i = 0;
+    loop {
+        let c = *b.get(i)?;
+        if c == b' ' {
+            break;
+        }
+        let d = c.wrapping_sub(b'0');
+        if d > 7 || i >= 7 {
+            return None;
+        }
+        mode = (mode << 3) | u32::from(d);
+        i += 1;
+    }
+    if i == 0 {
+        return None;
+    }
+    let rest = &b[i + 1..];
+    let nul = find_nul(rest)?;
+    if nul == 0 {
+        return None;
+    }
+    let oid: &[u8; 20] = rest.get(nul + 1..nul + 21)?.try_into().ok()?;
+    let entry = Entry {
+        mode,
+        name: &rest[..nul],
+        oid,
+    };
+    Some((entry, pos + i + 1 + nul + 21))
+}
+
+/// Length of the common prefix of `a` and `b`.
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    let n = a.len().min(b.len());
+    let mut i = 0;
+    while i + 8 <= n {
+        let (mut x, mut y) = ([0u8; 8], [0u8; 8]);
+        x.copy_from_slice(&a[i..i + 8]);
+        y.copy_from_slice(&b[i..i + 8]);
+        let d = u64::from_le_bytes(x) ^ u64::from_le_bytes(y);
+        if d != 0 {
+            return i + (d.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < n && a[i] == b[i] {
+        i += 1;
+    }
+    i
+}
+
+/// Length of the common suffix of `a` and `b`.
+fn common_suffix(a: &[u8], b: &[u8]) -> usize {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[a.len() - n..], &b[b.len() - n..]);
+    let mut i = 0;
+    while i + 8 <= n {
+        let (mut x, mut y) = ([0u8; 8], [0u8; 8]);
+        x.copy_from_slice(&a[n - i - 8..n - i]);
+        y.copy_from_slice(&b[n - i - 8..n - i]);
+        let d = u64::from_le_bytes(x) ^ u64::from_le_bytes(y);
+        if d != 0 {
+            return i + (d.leading_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < n && a[n - i - 1] == b[n - i - 1] {
+        i += 1;
+    }
+    i
 }
 
 impl TreeDiff {
@@ -150,9 +459,8 @@ impl TreeDiff {
             return Ok(Arc::clone(t));
         }
         self.metrics.cache_misses += 1;
-        src.load_tree(id, &mut self.load_buf)?;
-        self.metrics.bytes_in += self.load_buf.len() as u64;
-        let t: Arc<[u8]> = Arc::from(self.load_buf.as_slice());
+        let t = src.load_shared(id, &mut self.load_buf)?;
+        self.metrics.bytes_in += t.len() as u64;
         if self.cache.bytes + t.len() > self.cache.budget {
             self.cache.map.clear();
             self.cache.bytes = 0;
@@ -200,6 +508,22 @@ impl TreeDiff {
         len
     }
 
+    /// The entry at `pos` of tree `id` (raw `buf`), `None` at the end.
+    fn entry_at<'a>(
+        &self,
+        buf: &'a [u8],
+        pos: usize,
+        id: &ObjectId,
+    ) -> Result<Option<(Entry<'a>, usize)>> {
+        if pos >= buf.len() {
+            return Ok(None);
+        }
+        match parse_entry(buf, pos) {
+            Some(e) => Ok(Some(e)),
+            None => Err(self.corrupt(id, format!("malformed entry at byte {pos}"))),
+        }
+    }
+
     fn diff_trees<F>(
         &mut self,
         src: &mut impl TreeSource,
@@ -215,63 +539,78 @@ impl TreeDiff {
             return Err(self.corrupt(new, "trees nested deeper than 4096 levels"));
         }
         let new_buf = self.tree(src, new)?;
-        let old_buf = match old {
-            Some(o) => Some(self.tree(src, o)?),
-            None => None,
+        let nb: &[u8] = &new_buf;
+        let Some(old) = old else {
+            // Everything in `new` is added.
+            let mut pos = 0;
+            while let Some((e, end)) = self.entry_at(nb, pos, new)? {
+                self.added(src, &e, emit, depth)?;
+                pos = end;
+            }
+            return Ok(());
         };
-        let mut ni = gix::objs::TreeRefIter::from_bytes(&new_buf, gix::hash::Kind::Sha1);
-        let mut oi = old_buf
-            .as_deref()
-            .map(|b| gix::objs::TreeRefIter::from_bytes(b, gix::hash::Kind::Sha1));
-        let mut n = next(&mut ni, new, self)?;
-        let mut o = match (&mut oi, old) {
-            (Some(it), Some(id)) => next(it, id, self)?,
-            _ => None,
-        };
-        while let Some(ne) = n {
+        let old_buf = self.tree(src, old)?;
+        let ob: &[u8] = &old_buf;
+        // PERF: most entries of two versions of a directory are equal. The
+        // entries wholly inside the trees' common byte prefix are the same
+        // in both (parsed from the same bytes at the same position) and
+        // skipped with a cheap scan; once both sides have the same number of
+        // bytes left and those lie in the common suffix, the rest is equal
+        // and the walk stops.
+        let prefix = common_prefix(ob, nb);
+        let suffix = common_suffix(ob, nb);
+        let mut start = 0;
+        while let Some((_, end)) = parse_entry(nb, start) {
+            if end > prefix {
+                break;
+            }
+            start = end;
+        }
+        let (mut op, mut np) = (start, start);
+        let mut o = self.entry_at(ob, op, old)?;
+        let mut n = self.entry_at(nb, np, new)?;
+        while let Some((ne, nend)) = n {
+            let left = nb.len() - np;
+            if ob.len() - op == left && left <= suffix {
+                break;
+            }
             let ord = match &o {
                 None => Ordering::Greater,
-                Some(oe) => git_cmp(
-                    oe.filename,
-                    oe.mode.is_tree(),
-                    ne.filename,
-                    ne.mode.is_tree(),
-                ),
+                Some((oe, _)) => git_cmp(oe.name, oe.is_tree(), ne.name, ne.is_tree()),
             };
-            match ord {
-                Ordering::Less => {
+            match (ord, o) {
+                (Ordering::Less, Some((_, oend))) => {
                     // Only in old: a deletion, not reported.
-                    if let (Some(it), Some(id)) = (&mut oi, old) {
-                        o = next(it, id, self)?;
-                    }
+                    op = oend;
+                    o = self.entry_at(ob, op, old)?;
                     continue;
                 }
-                Ordering::Greater => {
-                    self.added(src, &ne, emit, depth)?;
-                }
-                Ordering::Equal => {
-                    let Some(oe) = o else { break };
+                (Ordering::Equal, Some((oe, oend))) => {
+                    // Equal order: same name, both trees or both not.
                     if oe.oid != ne.oid || oe.mode != ne.mode {
-                        if ne.mode.is_tree() {
-                            let mark = self.push_name(ne.filename);
-                            let (oid, nid) = (oe.oid.to_owned(), ne.oid.to_owned());
-                            self.diff_trees(src, Some(&oid), &nid, emit, depth + 1)?;
-                            self.path.truncate(mark);
-                        } else if !ne.mode.is_commit()
-                            && kind_bits(oe.mode.value()) == kind_bits(ne.mode.value())
-                        {
-                            let mark = self.push_name(ne.filename);
-                            emit(&ne.oid.to_owned(), &self.path, ChangeKind::Modified)?;
+                        if ne.is_tree() {
+                            if oe.oid != ne.oid {
+                                let mark = self.push_name(ne.name);
+                                let (oid, nid) = (oe.id(), ne.id());
+                                self.diff_trees(src, Some(&oid), &nid, emit, depth + 1)?;
+                                self.path.truncate(mark);
+                            }
+                        } else if !ne.is_commit() && oe.kind_bits() == ne.kind_bits() {
+                            let mark = self.push_name(ne.name);
+                            emit(&ne.id(), &self.path, ChangeKind::Modified)?;
                             self.metrics.items_out += 1;
                             self.path.truncate(mark);
                         }
                     }
-                    if let (Some(it), Some(id)) = (&mut oi, old) {
-                        o = next(it, id, self)?;
-                    }
+                    op = oend;
+                    o = self.entry_at(ob, op, old)?;
+                }
+                _ => {
+                    self.added(src, &ne, emit, depth)?;
                 }
             }
-            n = next(&mut ni, new, self)?;
+            np = nend;
+            n = self.entry_at(nb, np, new)?;
         }
         Ok(())
     }
@@ -279,19 +618,19 @@ impl TreeDiff {
     fn added<F>(
         &mut self,
         src: &mut impl TreeSource,
-        e: &EntryRef<'_>,
+        e: &Entry<'_>,
         emit: &mut F,
         depth: usize,
     ) -> Result<()>
     where
         F: FnMut(&ObjectId, &[u8], ChangeKind) -> Result<()>,
     {
-        if e.mode.is_commit() {
+        if e.is_commit() {
             return Ok(());
         }
-        let mark = self.push_name(e.filename);
-        let oid = e.oid.to_owned();
-        if e.mode.is_tree() {
+        let mark = self.push_name(e.name);
+        let oid = e.id();
+        if e.is_tree() {
             self.diff_trees(src, None, &oid, emit, depth + 1)?;
         } else {
             emit(&oid, &self.path, ChangeKind::Added)?;
@@ -345,13 +684,62 @@ struct Batch {
     paths: Vec<u8>,
 }
 
+/// Commits per batch a tree-diff worker takes.
+const BATCH: usize = 64;
+
+/// The commit ranks split into one contiguous lane per worker. A worker
+/// takes batches from the top (newest end) of its own lane, so consecutive
+/// batches share trees and delta bases in its caches; once its lane is
+/// empty it takes batches from the bottom (oldest end) of the fullest lane.
+// PERF: was batches of 512 consecutive commits dealt round-robin, so each
+// worker jumped over the other's batch every time, reloading the trees (and
+// delta chains) the other had cached. `scanner blobs large --all --threads
+// 2`: tree loads 514 k → 453 k (one thread: 407 k); callgrind, whole run
+// 18.9 → 15.8 G instructions; busy machine, 7 interleaved runs: median
+// 3.29 s → 2.87 s, peak RSS 207 → 174 MB.
+#[derive(Debug)]
+struct Lanes {
+    lanes: std::sync::Mutex<Vec<std::ops::Range<usize>>>,
+}
+
+impl Lanes {
+    fn new(n: usize, workers: usize) -> Self {
+        let lanes = (0..workers)
+            .map(|w| n * w / workers..n * (w + 1) / workers)
+            .collect();
+        Lanes {
+            lanes: std::sync::Mutex::new(lanes),
+        }
+    }
+
+    fn take(&self, me: usize) -> Option<std::ops::Range<usize>> {
+        let mut lanes = self.lanes.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(own) = lanes.get_mut(me)
+            && own.start < own.end
+        {
+            let lo = own.end.saturating_sub(BATCH).max(own.start);
+            let out = lo..own.end;
+            own.end = lo;
+            return Some(out);
+        }
+        let victim = lanes.iter_mut().max_by_key(|r| r.len())?;
+        if victim.start >= victim.end {
+            return None;
+        }
+        let hi = (victim.start + BATCH).min(victim.end);
+        let out = victim.start..hi;
+        victim.start = hi;
+        Some(out)
+    }
+}
+
 /// Stack for tree-diff workers: recursion is one frame per tree level.
 const WORKER_STACK: usize = 64 << 20;
 
 /// [`diff_commits`] over all selected commits on `threads` workers, each with
 /// its own repository handle, tree cache (`cache_budget / threads`) and
-/// delta-base cache. Workers take batches of consecutive commits, newest
-/// first, and send their introductions through a bounded channel to the
+/// delta-base cache. Workers take batches of consecutive commits (see
+/// [`Lanes`]), each diffed newest first, and send their introductions through a bounded channel to the
 /// calling thread, which passes them to `offer` (dedupe, which does not
 /// depend on arrival order). Returns the diffs run and the summed metrics.
 pub fn diff_parallel(
@@ -362,33 +750,28 @@ pub fn diff_parallel(
     offer: &mut Offer<'_>,
 ) -> Result<(u64, StageMetrics)> {
     let n = selected.commits.len();
-    let batch = (n / (threads * 8)).clamp(16, 512);
-    let batches = n.div_ceil(batch);
-    let next = AtomicUsize::new(0);
+    let lanes = Lanes::new(n, threads);
     let stop = AtomicBool::new(false);
     let (tx, rx) = crossbeam_channel::bounded::<Result<Batch>>(threads * 2);
     std::thread::scope(|scope| {
         let mut handles = Vec::with_capacity(threads);
-        for _ in 0..threads {
-            let (tx, next, stop) = (tx.clone(), &next, &stop);
+        for me in 0..threads {
+            let (tx, lanes, stop) = (tx.clone(), &lanes, &stop);
             let work = move || -> Result<(u64, StageMetrics)> {
                 let repo = Repo::open(repo_path)?;
-                let mut src = repo.trees();
+                let mut src = repo.pack_trees(cache_budget / threads);
                 let mut td = TreeDiff::new(cache_budget / threads, repo_path.to_owned());
                 let mut diffs = 0;
                 while !stop.load(AtomicOrdering::Relaxed) {
-                    let b = next.fetch_add(1, AtomicOrdering::Relaxed);
-                    if b >= batches {
+                    let Some(ranks) = lanes.take(me) else {
                         break;
-                    }
-                    // Batch 0 holds the newest commits.
-                    let end = n - b * batch;
+                    };
                     let mut out = Batch::default();
                     let r = diff_commits(
                         &mut td,
                         &mut src,
                         selected,
-                        end.saturating_sub(batch)..end,
+                        ranks,
                         &mut |oid, rank, p, path, change| {
                             out.cands.push((
                                 *oid,
@@ -474,5 +857,64 @@ mod tests {
         assert_eq!(git_cmp(b"a", false, b"a", true), Ordering::Less);
         assert_eq!(git_cmp(b"a", true, b"a", true), Ordering::Equal);
         assert_eq!(git_cmp(b"ab", false, b"a", false), Ordering::Greater);
+    }
+
+    #[test]
+    fn common_prefix_and_suffix_match_a_bytewise_scan() {
+        let naive_pre = |a: &[u8], b: &[u8]| a.iter().zip(b).take_while(|(x, y)| x == y).count();
+        let naive_suf = |a: &[u8], b: &[u8]| {
+            a.iter()
+                .rev()
+                .zip(b.iter().rev())
+                .take_while(|(x, y)| x == y)
+                .count()
+        };
+        let base: Vec<u8> = (0..40u8).collect();
+        for cut in 0..base.len() {
+            for at in 0..base.len() {
+                let mut b = base[..cut.max(at + 1).min(base.len())].to_vec();
+                let i = at.min(b.len() - 1);
+                b[i] ^= 0xff;
+                for (x, y) in [
+                    (&base[..], &b[..]),
+                    (&b[..], &base[..]),
+                    (&base[..cut], &base[..]),
+                ] {
+                    assert_eq!(common_prefix(x, y), naive_pre(x, y), "{x:?} {y:?}");
+                    assert_eq!(common_suffix(x, y), naive_suf(x, y), "{x:?} {y:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn parse_entry_accepts_git_entries_and_rejects_malformed_ones() {
+        let mut t = Vec::new();
+        t.extend_from_slice(b"100644 a-long-file-name.txt\0");
+        t.extend_from_slice(&[7u8; 20]);
+        t.extend_from_slice(b"40000 d\0");
+        t.extend_from_slice(&[0u8; 20]);
+        let (e, end) = parse_entry(&t, 0).unwrap();
+        assert_eq!(
+            (e.mode, e.name, e.oid),
+            (0o100644, &b"a-long-file-name.txt"[..], &[7u8; 20])
+        );
+        let (e, end2) = parse_entry(&t, end).unwrap();
+        assert!(e.is_tree() && e.name == b"d" && end2 == t.len());
+        assert!(
+            parse_entry(&t[..t.len() - 1], end).is_none(),
+            "truncated id"
+        );
+        for bad in [
+            &b" a\0"[..],
+            b"100648 a\0",
+            b"12345670 a\0",
+            b"100644 \0",
+            b"100644 a",
+        ] {
+            let mut t = bad.to_vec();
+            t.extend_from_slice(&[1u8; 20]);
+            assert!(parse_entry(&t, 0).is_none(), "{bad:?}");
+        }
     }
 }
