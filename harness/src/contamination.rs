@@ -3,6 +3,11 @@
 //!
 //! [`Probe::read`] snapshots the counters before and after an iteration;
 //! [`assess`] turns the difference into a [`Verdict`] against [`Thresholds`]
+//! and the stratum's own [`Baseline`]. The scanner's worker threads share the
+//! pinned cores with the measuring thread, so some CPU pressure and some
+//! involuntary switches are the workload's own; the baseline (median over the
+//! warm-up iterations) holds that level and only the excess counts. Steal is
+//! always external and is judged absolutely
 //! (documented in `docs/methodology.md`). Parsers take the file contents as
 //! strings so they are tested without a live `/proc`.
 
@@ -36,18 +41,64 @@ pub struct Noise {
 /// Limits above which an iteration counts as contaminated and is re-run.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Thresholds {
+    /// Stolen time per core, as a fraction of wall time (absolute).
     pub max_steal_fraction: f64,
-    pub max_pressure_fraction: f64,
-    /// Per second of wall time.
-    pub max_involuntary_per_sec: f64,
+    /// Pressure above the baseline's, in fractions of wall time.
+    pub max_pressure_excess: f64,
+    /// Switch rate above `baseline × involuntary_factor + max_involuntary_excess_per_sec`…
+    pub involuntary_factor: f64,
+    pub max_involuntary_excess_per_sec: f64,
+    /// …and at least this many switches (one switch in a 2 ms scan is not noise).
+    pub min_involuntary: u64,
 }
 
 impl Default for Thresholds {
     fn default() -> Self {
         Thresholds {
             max_steal_fraction: 0.01,
-            max_pressure_fraction: 0.10,
-            max_involuntary_per_sec: 100.0,
+            max_pressure_excess: 0.10,
+            involuntary_factor: 1.5,
+            max_involuntary_excess_per_sec: 50.0,
+            min_involuntary: 5,
+        }
+    }
+}
+
+/// The workload's own pressure and switch rate, from its warm-up iterations.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Baseline {
+    pub pressure_fraction: f64,
+    pub involuntary_per_sec: f64,
+}
+
+impl Baseline {
+    /// Medians over `(noise, wall seconds)` of the warm-ups; zero without any.
+    pub fn from_warmups(warmups: &[(Noise, f64)]) -> Baseline {
+        let median = |mut v: Vec<f64>| {
+            if v.is_empty() {
+                return 0.0;
+            }
+            v.sort_by(f64::total_cmp);
+            let n = v.len();
+            if n % 2 == 1 {
+                v[n / 2]
+            } else {
+                (v[n / 2 - 1] + v[n / 2]) / 2.0
+            }
+        };
+        Baseline {
+            pressure_fraction: median(
+                warmups
+                    .iter()
+                    .filter_map(|(n, _)| n.pressure_fraction)
+                    .collect(),
+            ),
+            involuntary_per_sec: median(
+                warmups
+                    .iter()
+                    .map(|(n, w)| n.involuntary_switches as f64 / w.max(1e-9))
+                    .collect(),
+            ),
         }
     }
 }
@@ -141,15 +192,18 @@ pub fn noise(before: &Probe, after: &Probe, wall_secs: f64, cores: usize) -> Noi
     }
 }
 
-pub fn assess(n: &Noise, wall_secs: f64, t: &Thresholds) -> Verdict {
+pub fn assess(n: &Noise, wall_secs: f64, t: &Thresholds, base: &Baseline) -> Verdict {
+    let rate = n.involuntary_switches as f64 / wall_secs.max(1e-9);
     if n.steal_fraction > t.max_steal_fraction {
         Verdict::Steal
     } else if n
         .pressure_fraction
-        .is_some_and(|p| p > t.max_pressure_fraction)
+        .is_some_and(|p| p > base.pressure_fraction + t.max_pressure_excess)
     {
         Verdict::Pressure
-    } else if n.involuntary_switches as f64 / wall_secs.max(1e-9) > t.max_involuntary_per_sec {
+    } else if n.involuntary_switches >= t.min_involuntary
+        && rate > base.involuntary_per_sec * t.involuntary_factor + t.max_involuntary_excess_per_sec
+    {
         Verdict::ContextSwitches
     } else {
         Verdict::Clean
@@ -183,6 +237,7 @@ mod tests {
     #[test]
     fn verdicts() {
         let t = Thresholds::default();
+        let zero = Baseline::default();
         let before = Probe {
             steal_ticks: 0,
             pressure_us: Some(0),
@@ -195,7 +250,7 @@ mod tests {
             involuntary_switches: 0,
         };
         assert_eq!(
-            assess(&noise(&before, &after, 1.0, 2), 1.0, &t),
+            assess(&noise(&before, &after, 1.0, 2), 1.0, &t, &zero),
             Verdict::Steal
         );
         let after = Probe {
@@ -204,7 +259,7 @@ mod tests {
             involuntary_switches: 0,
         };
         assert_eq!(
-            assess(&noise(&before, &after, 1.0, 2), 1.0, &t),
+            assess(&noise(&before, &after, 1.0, 2), 1.0, &t, &zero),
             Verdict::Pressure
         );
         let after = Probe {
@@ -213,7 +268,7 @@ mod tests {
             involuntary_switches: 500,
         };
         assert_eq!(
-            assess(&noise(&before, &after, 1.0, 2), 1.0, &t),
+            assess(&noise(&before, &after, 1.0, 2), 1.0, &t, &zero),
             Verdict::ContextSwitches
         );
         let after = Probe {
@@ -222,8 +277,50 @@ mod tests {
             involuntary_switches: 3,
         };
         assert_eq!(
-            assess(&noise(&before, &after, 1.0, 2), 1.0, &t),
+            assess(&noise(&before, &after, 1.0, 2), 1.0, &t, &zero),
             Verdict::Clean
         );
+        // One switch in a 2 ms iteration is 500/s, but too few to mean anything.
+        let after = Probe {
+            steal_ticks: 0,
+            pressure_us: Some(0),
+            involuntary_switches: 1,
+        };
+        assert_eq!(
+            assess(&noise(&before, &after, 0.002, 2), 0.002, &t, &zero),
+            Verdict::Clean
+        );
+    }
+
+    #[test]
+    fn the_workloads_own_level_is_not_contamination() {
+        let t = Thresholds::default();
+        // A 2-thread scan on 2 cores: ~22% pressure and ~250 switches/s of its own.
+        let own = Noise {
+            steal_fraction: 0.0,
+            pressure_fraction: Some(0.22),
+            involuntary_switches: 70,
+        };
+        let base = Baseline::from_warmups(&[(own, 0.28), (own, 0.29), (own, 0.30)]);
+        assert!((base.pressure_fraction - 0.22).abs() < 1e-12);
+        assert!((base.involuntary_per_sec - 70.0 / 0.29).abs() < 1e-9);
+        assert_eq!(assess(&own, 0.28, &t, &base), Verdict::Clean);
+        // A neighbour doubling the pressure is caught.
+        let busy = Noise {
+            pressure_fraction: Some(0.45),
+            ..own
+        };
+        assert_eq!(assess(&busy, 0.28, &t, &base), Verdict::Pressure);
+        // So is a burst of preemption well beyond the workload's own.
+        let preempted = Noise {
+            pressure_fraction: Some(0.22),
+            involuntary_switches: 400,
+            ..own
+        };
+        assert_eq!(
+            assess(&preempted, 0.28, &t, &base),
+            Verdict::ContextSwitches
+        );
+        assert_eq!(Baseline::from_warmups(&[]), Baseline::default());
     }
 }

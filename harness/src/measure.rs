@@ -13,7 +13,7 @@
 //! manifest's ground truth, or the run fails.
 
 use crate::affinity;
-use crate::contamination::{self, Probe, Thresholds, Verdict};
+use crate::contamination::{self, Baseline, Probe, Thresholds, Verdict};
 use crate::counters::{CounterSource, Counters};
 use crate::environment::Environment;
 use crate::results::{
@@ -240,6 +240,8 @@ struct Runner<'a> {
     alloc: Option<AllocReader>,
     cores: Vec<usize>,
     thresholds: Thresholds,
+    /// The current stratum's own noise level (from its warm-ups).
+    baseline: Baseline,
 }
 
 impl Runner<'_> {
@@ -252,6 +254,7 @@ impl Runner<'_> {
             alloc,
             cores,
             thresholds,
+            baseline,
         } = self;
         let (engine, threads, alloc) = (*engine, *threads, *alloc);
         let name = c.stratum.name();
@@ -297,7 +300,7 @@ impl Runner<'_> {
         }
         let wall_secs = wall.as_secs_f64();
         let noise = contamination::noise(&probe0, &probe1, wall_secs, cores.len().max(1));
-        let verdict = contamination::assess(&noise, wall_secs, thresholds);
+        let verdict = contamination::assess(&noise, wall_secs, thresholds, baseline);
         let stages = outcome
             .stages
             .iter()
@@ -458,6 +461,7 @@ pub fn run(
         alloc,
         cores: observed_cores,
         thresholds: config.thresholds,
+        baseline: Baseline::default(),
     };
     let mut strata = Vec::new();
     for c in &corpora {
@@ -466,6 +470,9 @@ pub fn run(
             stratum: c.stratum,
             iterations: config.warmup + config.iterations,
         });
+        // Warm-ups are judged against no baseline; they set this stratum's.
+        runner.baseline = Baseline::default();
+        let mut warm = Vec::with_capacity(config.warmup);
         for w in 0..config.warmup {
             let m = runner.iteration(c, w)?;
             progress(Event::Iteration {
@@ -474,7 +481,9 @@ pub fn run(
                 wall_ns: m.iteration.wall_ns,
                 verdict: m.iteration.verdict,
             });
+            warm.push((m.iteration.noise, m.iteration.wall_ns as f64 / 1e9));
         }
+        runner.baseline = Baseline::from_warmups(&warm);
         let mut iterations = Vec::new();
         let mut reruns = 0;
         let (mut bytes, mut blobs, mut findings) = (0, 0, 0);
@@ -513,6 +522,7 @@ pub fn run(
             blobs,
             findings,
             reruns,
+            noise_baseline: runner.baseline,
             iterations,
             metrics,
             stages,

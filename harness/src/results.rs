@@ -8,7 +8,7 @@
 //! refuses other majors with an error naming the file and both versions;
 //! minor versions only add fields, which older readers ignore.
 
-use crate::contamination::{Noise, Thresholds, Verdict};
+use crate::contamination::{Baseline, Noise, Thresholds, Verdict};
 use crate::counters::CounterSource;
 use crate::environment::Environment;
 use crate::stats::Summary;
@@ -168,6 +168,9 @@ pub struct StratumRun {
     pub findings: u64,
     /// Iterations re-run because contamination was detected.
     pub reruns: usize,
+    /// The workload's own pressure and switch rate (median of its warm-ups),
+    /// which contamination is judged against.
+    pub noise_baseline: Baseline,
     /// Every measured iteration, contaminated ones included (marked).
     pub iterations: Vec<Iteration>,
     pub metrics: Vec<MetricSeries>,
