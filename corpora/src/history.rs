@@ -592,6 +592,24 @@ impl<W: Write> Gen<'_, W> {
         (self.plants.len() as PlantId - 1, p.text)
     }
 
+    /// A new version of the file at `path` (now `blob`), with a few small edits.
+    fn edit_file(
+        &mut self,
+        path: Rc<str>,
+        blob: u32,
+        changes: &mut Vec<Change>,
+        busy: &mut HashSet<Rc<str>>,
+    ) -> io::Result<()> {
+        let c = self.blobs[blob as usize].content.edit(&mut self.rng);
+        let nb = self.write_blob(c)?;
+        busy.insert(path.clone());
+        changes.push(Change {
+            path,
+            blob: Some(nb),
+        });
+        Ok(())
+    }
+
     /// A new file of a randomly drawn kind, written as a blob.
     fn random_new_file(&mut self) -> io::Result<Change> {
         let kind = FileKind::draw(&mut self.rng);
@@ -767,13 +785,7 @@ impl<W: Write> Gen<'_, W> {
                         .get(&path)
                         .filter(|_| !busy.contains(&path))
                     {
-                        let c = self.blobs[blob as usize].content.edit(&mut self.rng);
-                        let nb = self.write_blob(c)?;
-                        busy.insert(path.clone());
-                        changes.push(Change {
-                            path,
-                            blob: Some(nb),
-                        });
+                        self.edit_file(path, blob, changes, busy)?;
                     }
                 }
                 Event::MergeOnly(kind) => self.pending_merge.push(kind),
@@ -895,13 +907,7 @@ impl<W: Write> Gen<'_, W> {
                 if large && !self.rng.chance(0.1) {
                     return Ok(());
                 }
-                let c = self.blobs[blob as usize].content.edit(&mut self.rng);
-                let nb = self.write_blob(c)?;
-                busy.insert(path.clone());
-                changes.push(Change {
-                    path,
-                    blob: Some(nb),
-                });
+                self.edit_file(path, blob, changes, busy)?;
             }
             1 => {
                 let ch = self.random_new_file()?;
