@@ -712,7 +712,7 @@ mod tests {
     fn straddling_plant_crosses_boundary() {
         let mut rng = Rng::new(5);
         let mut c = Content::generate(FileKind::Log, &mut rng, 1 << 20);
-        let text = "export GH_TOKEN=ghp_0123456789abcdefghijklmnopqrstuvwxyz\n";
+        let text = "export GH_TOKEN=ghp_0123456789abcdefghijklmnopqrstuvwxyz\n"; // scanner:allow (test fixture)
         c.plant_straddling(1, text, 16, 40, 1 << 20);
         c.grow_to(&mut rng, (1 << 20) + 4096);
         let mut out = Vec::new();
