@@ -73,8 +73,6 @@ pub struct PackTrees<'a> {
     mapping: Option<crate::git::mapping::Mapping>,
     packs: Vec<Option<Option<memmap2::Mmap>>>,
     cache: EntryMap,
-    cache_bytes: usize,
-    budget: usize,
     inflate: gix::zlib::Decompress,
     delta: Vec<u8>,
     out: Vec<u8>,
@@ -85,7 +83,7 @@ impl std::fmt::Debug for PackTrees<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PackTrees")
             .field("odb", &self.odb)
-            .field("cache_bytes", &self.cache_bytes)
+            .field("cache_bytes", &self.cache.bytes())
             .finish_non_exhaustive()
     }
 }
@@ -108,22 +106,77 @@ impl std::hash::Hasher for OffsetHasher {
     }
 }
 
+/// A byte-bounded cache of shared buffers in two generations: entries are
+/// inserted into the current one; when it would exceed half the budget it
+/// becomes the old one (the previous old one is dropped) and a new current
+/// one starts. A hit in the old generation moves the entry to the current
+/// one, so whatever the walk keeps using survives every rotation, and the
+/// cache never drops below half its budget once warm. Both maps keep their
+/// capacity across rotations.
+// PERF: was one map cleared completely when full, so after each clear the
+// trees (and delta bases) of the very next commits were loaded and inflated
+// again. `scanner blobs large --all --threads 2`: tree loads 454 k →
+// 399 k (bytes 548 → 480 MB); callgrind, whole run 14.89 → 11.62 G
+// instructions; output identical; `scanner scan large --all` peak RSS
+// 205 → 209 MB (the old generation holds no more than was kept before).
+struct GenCache<K, S> {
+    cur: std::collections::HashMap<K, Arc<[u8]>, S>,
+    old: std::collections::HashMap<K, Arc<[u8]>, S>,
+    cur_bytes: usize,
+    budget: usize,
+}
+
+impl<K, S> std::fmt::Debug for GenCache<K, S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GenCache")
+            .field("cur", &self.cur.len())
+            .field("old", &self.old.len())
+            .field("cur_bytes", &self.cur_bytes)
+            .field("budget", &self.budget)
+            .finish()
+    }
+}
+
+impl<K: Eq + std::hash::Hash + Copy, S: std::hash::BuildHasher + Default> GenCache<K, S> {
+    fn new(budget: usize) -> Self {
+        GenCache {
+            cur: Default::default(),
+            old: Default::default(),
+            cur_bytes: 0,
+            budget,
+        }
+    }
+
+    fn get(&mut self, k: &K) -> Option<Arc<[u8]>> {
+        if let Some(t) = self.cur.get(k) {
+            return Some(Arc::clone(t));
+        }
+        let t = self.old.remove(k)?;
+        self.insert(*k, &t);
+        Some(t)
+    }
+
+    fn insert(&mut self, k: K, t: &Arc<[u8]>) {
+        if self.cur_bytes + t.len() > self.budget / 2 {
+            std::mem::swap(&mut self.cur, &mut self.old);
+            self.cur.clear();
+            self.cur_bytes = 0;
+        }
+        self.cur_bytes += t.len();
+        self.cur.insert(k, Arc::clone(t));
+    }
+
+    /// Bytes held by the current generation.
+    fn bytes(&self) -> usize {
+        self.cur_bytes
+    }
+}
+
 /// Decoded pack entries by `pack << 48 | offset`.
-type EntryMap =
-    std::collections::HashMap<u64, Arc<[u8]>, std::hash::BuildHasherDefault<OffsetHasher>>;
+type EntryMap = GenCache<u64, std::hash::BuildHasherDefault<OffsetHasher>>;
 
 fn entry_key(pack: u32, offset: u64) -> u64 {
     (u64::from(pack) << 48) ^ offset
-}
-
-/// Caches `t` under `key`; when over `budget`, clears the cache first.
-fn keep(cache: &mut EntryMap, bytes: &mut usize, budget: usize, key: u64, t: &Arc<[u8]>) {
-    if *bytes + t.len() > budget {
-        cache.clear();
-        *bytes = 0;
-    }
-    *bytes += t.len();
-    cache.insert(key, Arc::clone(t));
 }
 
 impl<'a> PackTrees<'a> {
@@ -135,9 +188,7 @@ impl<'a> PackTrees<'a> {
             odb,
             mapping,
             packs: (0..n).map(|_| None).collect(),
-            cache: Default::default(),
-            cache_bytes: 0,
-            budget,
+            cache: GenCache::new(budget),
             inflate: gix::zlib::Decompress::new(),
             delta: Vec::new(),
             out: Vec::new(),
@@ -161,7 +212,7 @@ impl<'a> PackTrees<'a> {
         let mut cur = offset;
         let mut base = loop {
             if let Some(t) = self.cache.get(&entry_key(pack, cur)) {
-                break Arc::clone(t);
+                break t;
             }
             if self.chain.len() > MAX_CHAIN {
                 return None;
@@ -186,13 +237,7 @@ impl<'a> PackTrees<'a> {
             let input = data.get(e.data_offset as usize..)?;
             inflate_exact(&mut self.inflate, input, size, &mut self.out).ok()?;
             let t: Arc<[u8]> = Arc::from(self.out.as_slice());
-            keep(
-                &mut self.cache,
-                &mut self.cache_bytes,
-                self.budget,
-                entry_key(pack, cur),
-                &t,
-            );
+            self.cache.insert(entry_key(pack, cur), &t);
             break t;
         };
         while let Some((at, e)) = self.chain.pop() {
@@ -207,13 +252,7 @@ impl<'a> PackTrees<'a> {
                 return None;
             }
             let t: Arc<[u8]> = Arc::from(self.out.as_slice());
-            keep(
-                &mut self.cache,
-                &mut self.cache_bytes,
-                self.budget,
-                entry_key(pack, at),
-                &t,
-            );
+            self.cache.insert(entry_key(pack, at), &t);
             base = t;
         }
         Some(base)
@@ -274,14 +313,8 @@ impl TreeSource for OdbTrees<'_> {
     }
 }
 
-/// A byte-bounded cache of raw trees. When full it is cleared (capacity is
-/// kept), which is cheap and keeps the most recent commits' trees hot.
-#[derive(Debug)]
-struct TreeCache {
-    map: gix::hashtable::HashMap<ObjectId, Arc<[u8]>>,
-    bytes: usize,
-    budget: usize,
-}
+/// A byte-bounded cache of raw trees by id.
+type TreeCache = GenCache<ObjectId, gix::hashtable::hash::Builder>;
 
 /// Diffs trees; owns the tree cache and the path buffer it reuses.
 #[derive(Debug)]
@@ -442,11 +475,7 @@ impl TreeDiff {
     pub fn new(cache_budget: usize, repo_path: PathBuf) -> Self {
         TreeDiff {
             repo_path,
-            cache: TreeCache {
-                map: Default::default(),
-                bytes: 0,
-                budget: cache_budget,
-            },
+            cache: TreeCache::new(cache_budget),
             path: Vec::with_capacity(256),
             load_buf: Vec::new(),
             metrics: StageMetrics::default(),
@@ -454,19 +483,14 @@ impl TreeDiff {
     }
 
     fn tree(&mut self, src: &mut impl TreeSource, id: &ObjectId) -> Result<Arc<[u8]>> {
-        if let Some(t) = self.cache.map.get(id) {
+        if let Some(t) = self.cache.get(id) {
             self.metrics.cache_hits += 1;
-            return Ok(Arc::clone(t));
+            return Ok(t);
         }
         self.metrics.cache_misses += 1;
         let t = src.load_shared(id, &mut self.load_buf)?;
         self.metrics.bytes_in += t.len() as u64;
-        if self.cache.bytes + t.len() > self.cache.budget {
-            self.cache.map.clear();
-            self.cache.bytes = 0;
-        }
-        self.cache.bytes += t.len();
-        self.cache.map.insert(*id, Arc::clone(&t));
+        self.cache.insert(*id, &t);
         Ok(t)
     }
 
