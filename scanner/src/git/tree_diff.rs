@@ -470,6 +470,30 @@ fn common_suffix(a: &[u8], b: &[u8]) -> usize {
     i
 }
 
+/// Bytes of whole entries at the start of `new` that are byte-identical to
+/// the start of `old` (both start at an entry boundary, right after an
+/// unchanged entry). Those entries are equal and unchanged in both trees and
+/// are skipped without being parsed or compared, like the common suffix.
+// PERF: two changes far apart in a big directory left every entry between
+// them to be parsed and compared pairwise; after an unchanged entry the two
+// trees usually agree byte for byte up to the next change. `valgrind
+// --tool=callgrind scanner blobs large --all --threads 2`: whole run 11.62 →
+// 10.84 G instructions, output identical.
+#[inline]
+fn identical_run(old: &[u8], new: &[u8]) -> usize {
+    let run = common_prefix(old, new);
+    let mut skip = 0;
+    // Each entry ends 20 bytes after the NUL ending its name.
+    while let Some(nul) = new.get(skip..run).and_then(find_nul) {
+        let end = skip + nul + 21;
+        if end > run {
+            break;
+        }
+        skip = end;
+    }
+    skip
+}
+
 impl TreeDiff {
     /// `cache_budget` bounds the bytes of raw trees kept between commits.
     pub fn new(cache_budget: usize, repo_path: PathBuf) -> Self {
@@ -611,20 +635,26 @@ impl TreeDiff {
                 }
                 (Ordering::Equal, Some((oe, oend))) => {
                     // Equal order: same name, both trees or both not.
-                    if oe.oid != ne.oid || oe.mode != ne.mode {
-                        if ne.is_tree() {
-                            if oe.oid != ne.oid {
-                                let mark = self.push_name(ne.name);
-                                let (oid, nid) = (oe.id(), ne.id());
-                                self.diff_trees(src, Some(&oid), &nid, emit, depth + 1)?;
-                                self.path.truncate(mark);
-                            }
-                        } else if !ne.is_commit() && oe.kind_bits() == ne.kind_bits() {
+                    if oe.oid == ne.oid && oe.mode == ne.mode {
+                        let skip = identical_run(&ob[oend..], &nb[nend..]);
+                        op = oend + skip;
+                        o = self.entry_at(ob, op, old)?;
+                        np = nend + skip;
+                        n = self.entry_at(nb, np, new)?;
+                        continue;
+                    }
+                    if ne.is_tree() {
+                        if oe.oid != ne.oid {
                             let mark = self.push_name(ne.name);
-                            emit(&ne.id(), &self.path, ChangeKind::Modified)?;
-                            self.metrics.items_out += 1;
+                            let (oid, nid) = (oe.id(), ne.id());
+                            self.diff_trees(src, Some(&oid), &nid, emit, depth + 1)?;
                             self.path.truncate(mark);
                         }
+                    } else if !ne.is_commit() && oe.kind_bits() == ne.kind_bits() {
+                        let mark = self.push_name(ne.name);
+                        emit(&ne.id(), &self.path, ChangeKind::Modified)?;
+                        self.metrics.items_out += 1;
+                        self.path.truncate(mark);
                     }
                     op = oend;
                     o = self.entry_at(ob, op, old)?;
@@ -909,6 +939,27 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn identical_run_stops_at_the_last_whole_equal_entry() {
+        let entry = |name: &[u8], id: u8| {
+            let mut e = b"100644 ".to_vec();
+            e.extend_from_slice(name);
+            e.push(0);
+            e.extend_from_slice(&[id; 20]);
+            e
+        };
+        let (a, b, c) = (entry(b"a", 0), entry(b"b", 1), entry(b"c", 2));
+        let old = [a.clone(), b.clone(), c.clone()].concat();
+        assert_eq!(identical_run(&old, &old), old.len());
+        let new = [a.clone(), b.clone(), entry(b"c", 3)].concat();
+        assert_eq!(identical_run(&old, &new), a.len() + b.len());
+        // b's id differs: b is not skipped.
+        let new = [a.clone(), entry(b"b", 9), c.clone()].concat();
+        assert_eq!(identical_run(&old, &new), a.len());
+        assert_eq!(identical_run(&old, &[]), 0);
+        assert_eq!(identical_run(&old[..a.len() + 3], &old), a.len());
     }
 
     #[test]
