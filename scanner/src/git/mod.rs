@@ -53,7 +53,8 @@ pub struct Options {
     pub spill_dir: Option<PathBuf>,
     /// Blobs larger than this are skipped ([`SkipReason::TooLarge`]).
     pub max_blob_size: u64,
-    /// Bytes of raw trees tree diff keeps cached.
+    /// Bytes of raw trees tree diff keeps cached (two caches that share
+    /// trees, together at most twice this; see `tree_diff::split_budget`).
     pub tree_cache_budget: usize,
     /// Bytes of decoded delta bases each exec worker keeps cached.
     pub base_cache_budget: usize,
@@ -269,8 +270,9 @@ pub fn scan<F: SinkFactory>(opts: &Options, factory: &F) -> Result<(Outcome, Vec
         counts.diffs = diffs;
         stages.tree_diff = m;
     } else {
-        let mut td = tree_diff::TreeDiff::new(opts.tree_cache_budget, opts.repo.clone());
-        let mut src = repo.pack_trees(opts.tree_cache_budget);
+        let (packed, trees) = tree_diff::split_budget(opts.tree_cache_budget);
+        let mut td = tree_diff::TreeDiff::new(trees, opts.repo.clone());
+        let mut src = repo.pack_trees(packed);
         counts.diffs = tree_diff::diff_commits(&mut td, &mut src, &selected, 0..n, &mut offer)?;
         stages.tree_diff = std::mem::take(&mut td.metrics);
     }
