@@ -137,18 +137,7 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         (false, Some(spec)) => {
             Pinning::Cores(affinity::parse_cores(&spec).map_err(anyhow::Error::msg)?)
         }
-        (false, None) => {
-            let avail = affinity::available();
-            if avail.len() < args.threads {
-                bail!(
-                    "--threads {} needs {} cores to pin to, but only {:?} are available (pass --pin or --unpinned)",
-                    args.threads,
-                    args.threads,
-                    avail
-                );
-            }
-            Pinning::Cores(avail.into_iter().take(args.threads).collect())
-        }
+        (false, None) => Pinning::FirstCores,
     };
     config.counters = match args.counters.as_str() {
         "auto" => None,

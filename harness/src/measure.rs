@@ -34,6 +34,9 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 /// Where to run.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Pinning {
+    /// Pin to the first `threads` available cores (resolved when the run
+    /// starts, so it follows the configured thread count).
+    FirstCores,
     /// Pin to these cores; refuse to run if they cannot all be granted.
     Cores(Vec<usize>),
     /// Run unpinned (only on explicit request: results are noisier).
@@ -68,7 +71,7 @@ impl Config {
             iterations: 15,
             warmup: 3,
             threads,
-            pinning: Pinning::Cores(affinity::available().into_iter().take(threads).collect()),
+            pinning: Pinning::FirstCores,
             counters: None,
             max_reruns: 5,
             thresholds: Thresholds::default(),
@@ -438,6 +441,16 @@ pub fn run(
     }
     // Everything that can be wrong with the inputs fails before measuring.
     let pinned = match &config.pinning {
+        Pinning::FirstCores => {
+            let available = affinity::available();
+            if available.len() < config.threads {
+                return Err(MeasureError::Config(format!(
+                    "--threads {} needs {} cores to pin to, but only {available:?} are available (pass --pin or --unpinned)",
+                    config.threads, config.threads
+                )));
+            }
+            affinity::pin(&available[..config.threads])?
+        }
         Pinning::Cores(cores) => affinity::pin(cores)?,
         Pinning::Unpinned => Vec::new(),
     };
