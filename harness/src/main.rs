@@ -1,11 +1,12 @@
 //! `harness`: `run` measures the strata and writes a results file; `show`
-//! prints one. The binary installs a counting global allocator and hands
-//! its reader to the scanner (stage metrics) and the measurement loop.
+//! prints one; `serve` measures on request for an A/B compare. The binary
+//! installs a counting global allocator and hands its reader to the scanner
+//! (stage metrics) and the measurement loop.
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use harness::counters::CounterSource;
-use harness::measure::{self, Config, Event, Pinning};
+use harness::measure::{self, Config, Event, Pinning, Session, SessionConfig};
 use harness::{affinity, results, show};
 use scanner::git::AllocSnapshot;
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -65,6 +66,9 @@ struct Cli {
 enum Command {
     /// Measure the strata and write a results file.
     Run(RunArgs),
+    /// Answer measurement requests over stdin, one JSON line each (the A/B
+    /// compare's resident side; see `harness::serve`).
+    Serve(ServeArgs),
     /// Print a results file as a table.
     Show {
         /// A results file (results/runs/*.json).
@@ -72,17 +76,12 @@ enum Command {
     },
 }
 
+/// Where and how to measure: shared by `run` and `serve`.
 #[derive(Debug, clap::Args)]
-struct RunArgs {
+struct SessionArgs {
     /// Comma-separated strata: small, medium, large.
     #[arg(long, default_value = "small,medium,large")]
     strata: String,
-    /// Measured iterations per stratum (at least 10 for a real run).
-    #[arg(long, default_value_t = 15)]
-    iterations: usize,
-    /// Discarded warm-up iterations per stratum.
-    #[arg(long, default_value_t = 3)]
-    warmup: usize,
     /// Scanner worker threads.
     #[arg(long, default_value_t = 2)]
     threads: usize,
@@ -95,56 +94,119 @@ struct RunArgs {
     /// Counter source: auto, perf_event, tsc or monotonic.
     #[arg(long, default_value = "auto")]
     counters: String,
-    /// Contaminated iterations re-run at most this many times per stratum.
-    #[arg(long, default_value_t = 5)]
-    max_reruns: usize,
     /// Corpora folder (default: $SCANNER_CORPORA_DIR or target/corpora).
     #[arg(long)]
     corpora: Option<PathBuf>,
-    /// Results file (default: results/runs/<timestamp>-<sha>.json).
-    #[arg(long)]
-    out: Option<PathBuf>,
-    /// No progress bar.
-    #[arg(long)]
-    quiet: bool,
     /// Measure the small test variants of the strata (checks the harness
     /// itself; `cargo xtask corpora --test-size` builds them).
     #[arg(long)]
     test_size: bool,
 }
 
-fn run(args: RunArgs) -> anyhow::Result<()> {
-    let mut config = Config::new(args.corpora.unwrap_or_else(corpora::default_root));
-    config.strata = Vec::new();
-    for name in args
-        .strata
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        match corpora::Stratum::from_name(name) {
-            Some(s) => config.strata.push(s),
-            None => bail!("--strata: unknown stratum {name:?} (expected small, medium or large)"),
+impl SessionArgs {
+    fn strata(&self) -> anyhow::Result<Vec<corpora::Stratum>> {
+        let mut strata = Vec::new();
+        for name in self
+            .strata
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            match corpora::Stratum::from_name(name) {
+                Some(s) => strata.push(s),
+                None => {
+                    bail!("--strata: unknown stratum {name:?} (expected small, medium or large)")
+                }
+            }
         }
+        Ok(strata)
     }
+
+    fn pinning(&self) -> anyhow::Result<Pinning> {
+        Ok(match (self.unpinned, &self.pin) {
+            (true, _) => Pinning::Unpinned,
+            (false, Some(spec)) => {
+                Pinning::Cores(affinity::parse_cores(spec).map_err(anyhow::Error::msg)?)
+            }
+            (false, None) => Pinning::FirstCores,
+        })
+    }
+
+    fn counters(&self) -> anyhow::Result<Option<CounterSource>> {
+        Ok(match self.counters.as_str() {
+            "auto" => None,
+            other => Some(CounterSource::from_name(other).with_context(|| {
+                format!("--counters {other:?}: expected auto, perf_event, tsc or monotonic")
+            })?),
+        })
+    }
+
+    fn corpora_root(&self) -> PathBuf {
+        self.corpora.clone().unwrap_or_else(corpora::default_root)
+    }
+}
+
+#[derive(Debug, clap::Args)]
+struct RunArgs {
+    #[command(flatten)]
+    session: SessionArgs,
+    /// Measured iterations per stratum (at least 10 for a real run).
+    #[arg(long, default_value_t = 15)]
+    iterations: usize,
+    /// Discarded warm-up iterations per stratum.
+    #[arg(long, default_value_t = 3)]
+    warmup: usize,
+    /// Contaminated iterations re-run at most this many times per stratum.
+    #[arg(long, default_value_t = 5)]
+    max_reruns: usize,
+    /// Results file (default: results/runs/<timestamp>-<sha>.json).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// No progress bar.
+    #[arg(long)]
+    quiet: bool,
+}
+
+#[derive(Debug, clap::Args)]
+struct ServeArgs {
+    #[command(flatten)]
+    session: SessionArgs,
+    /// Accept corpora generated from another revision's spec (an A/B
+    /// compare measures both sides on one set of corpora).
+    #[arg(long)]
+    trust_corpora: bool,
+}
+
+/// `harness serve`: one session, measured on request (see `harness::serve`).
+fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let config = SessionConfig {
+        strata: args.session.strata()?,
+        threads: args.session.threads,
+        pinning: args.session.pinning()?,
+        counters: args.session.counters()?,
+        thresholds: harness::contamination::Thresholds::default(),
+        corpora_root: args.session.corpora_root(),
+        test_size: args.session.test_size,
+        trust_manifest: args.trust_corpora,
+    };
+    scanner::git::set_alloc_counter(alloc_snapshot);
+    let mut session = Session::open(&config, Some(alloc_snapshot))?;
+    let stdin = std::io::stdin().lock();
+    let stdout = std::io::stdout().lock();
+    harness::serve::serve(&mut session, stdin, stdout)?;
+    Ok(())
+}
+
+fn run(args: RunArgs) -> anyhow::Result<()> {
+    let mut config = Config::new(args.session.corpora_root());
+    config.strata = args.session.strata()?;
     config.iterations = args.iterations;
     config.warmup = args.warmup;
-    config.threads = args.threads;
+    config.threads = args.session.threads;
     config.max_reruns = args.max_reruns;
-    config.test_size = args.test_size;
-    config.pinning = match (args.unpinned, args.pin) {
-        (true, _) => Pinning::Unpinned,
-        (false, Some(spec)) => {
-            Pinning::Cores(affinity::parse_cores(&spec).map_err(anyhow::Error::msg)?)
-        }
-        (false, None) => Pinning::FirstCores,
-    };
-    config.counters = match args.counters.as_str() {
-        "auto" => None,
-        other => Some(CounterSource::from_name(other).with_context(|| {
-            format!("--counters {other:?}: expected auto, perf_event, tsc or monotonic")
-        })?),
-    };
+    config.test_size = args.session.test_size;
+    config.pinning = args.session.pinning()?;
+    config.counters = args.session.counters()?;
     scanner::git::set_alloc_counter(alloc_snapshot);
 
     let bar = (!args.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr())).then(|| {
@@ -202,6 +264,7 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
 fn main() -> std::process::ExitCode {
     let result = match Cli::parse().command {
         Command::Run(args) => run(args),
+        Command::Serve(args) => serve(args),
         Command::Show { file } => results::read_run(&file)
             .map(|r| print!("{}", show::render(&r)))
             .map_err(Into::into),

@@ -11,9 +11,14 @@
 //! peak RSS, and contamination; a contaminated iteration is re-run, up to
 //! `max_reruns` times per stratum. Every iteration's findings must equal the
 //! manifest's ground truth, or the run fails.
+//!
+//! [`Session`] is the open, pinned, warm state one process measures with;
+//! [`run`] drives it for `harness run`, and `harness serve` drives it one
+//! iteration per request so an A/B compare can interleave two builds
+//! without process start-up between them.
 
 use crate::affinity;
-use crate::contamination::{self, Baseline, Probe, Thresholds, Verdict};
+use crate::contamination::{self, Baseline, Noise, Probe, Thresholds, Verdict};
 use crate::counters::{CounterSource, Counters};
 use crate::environment::Environment;
 use crate::results::{
@@ -153,13 +158,38 @@ pub enum Event {
 /// Reads the binary's allocation counter, if it installed one.
 pub type AllocReader = fn() -> AllocSnapshot;
 
+/// How an iteration's findings are held against the corpus's ground truth.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TruthPolicy {
+    /// A difference fails the iteration (`harness run`: a benchmark that
+    /// stopped finding secrets is not a benchmark).
+    Enforce,
+    /// A difference is reported in the sample (`harness serve`: an A/B
+    /// compare decides, because a change may alter findings on purpose).
+    Report,
+}
+
+impl TruthPolicy {
+    pub fn all() -> [TruthPolicy; 2] {
+        [TruthPolicy::Enforce, TruthPolicy::Report]
+    }
+}
+
 struct Corpus {
     stratum: Stratum,
     repo: PathBuf,
     manifest: Manifest,
+    /// Warm-up observations so far and the noise baseline they set.
+    warmups: Vec<(Noise, f64)>,
+    baseline: Baseline,
 }
 
-fn load_corpus(stratum: Stratum, root: &Path, test_size: bool) -> Result<Corpus, MeasureError> {
+fn load_corpus(
+    stratum: Stratum,
+    root: &Path,
+    test_size: bool,
+    trust_manifest: bool,
+) -> Result<Corpus, MeasureError> {
     let spec = if test_size {
         stratum.test_spec()
     } else {
@@ -180,7 +210,7 @@ fn load_corpus(stratum: Stratum, root: &Path, test_size: bool) -> Result<Corpus,
         path: dir.clone(),
         reason: e.to_string(),
     })?;
-    if manifest.spec_key != spec.cache_key() {
+    if !trust_manifest && manifest.spec_key != spec.cache_key() {
         return Err(MeasureError::CorpusStale {
             stratum: name,
             path: dir,
@@ -190,6 +220,8 @@ fn load_corpus(stratum: Stratum, root: &Path, test_size: bool) -> Result<Corpus,
         stratum,
         repo,
         manifest,
+        warmups: Vec::new(),
+        baseline: Baseline::default(),
     })
 }
 
@@ -214,11 +246,18 @@ fn warm_page_cache(dir: &Path) -> std::io::Result<u64> {
     Ok(total)
 }
 
-struct Measured {
-    iteration: Iteration,
-    bytes: u64,
-    blobs: u64,
-    findings: u64,
+/// One measured scan: the iteration's record plus what it delivered.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Sample {
+    pub iteration: Iteration,
+    pub bytes: u64,
+    pub blobs: u64,
+    pub findings: u64,
+    /// SHA-256 over the findings in ground-truth form, sorted: equal digests
+    /// mean equal findings (rule, blob, commit, path, position, secret hash).
+    pub findings_digest: String,
+    /// How the findings differ from the ground truth; `None` when exact.
+    pub truth_diff: Option<String>,
 }
 
 fn options(c: &Corpus, threads: usize) -> Options {
@@ -234,33 +273,181 @@ fn options(c: &Corpus, threads: usize) -> Options {
     opts
 }
 
-/// What every iteration of a run shares: the compiled rules, the open
-/// counters, the allocation reader, the observed cores and the thresholds.
-struct Runner<'a> {
-    engine: &'a Engine,
+fn digest(found: &std::collections::BTreeSet<corpora::manifest::ExpectedFinding>) -> String {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    for f in found {
+        h.update(f.to_string().as_bytes());
+        h.update(b"\n");
+    }
+    hex::encode(h.finalize())
+}
+
+/// What a measurement session needs to open: the strata and where and how
+/// to run them.
+#[derive(Clone, Debug)]
+pub struct SessionConfig {
+    pub strata: Vec<Stratum>,
+    pub threads: usize,
+    pub pinning: Pinning,
+    /// Force a counter source (tests of the fallback path); `None`: best available.
+    pub counters: Option<CounterSource>,
+    pub thresholds: Thresholds,
+    pub corpora_root: PathBuf,
+    pub test_size: bool,
+    /// Accept corpora whose manifest names another generator spec than this
+    /// build's: an A/B compare runs both revisions on the corpora one of
+    /// them generated.
+    pub trust_manifest: bool,
+}
+
+/// An open measurement session: pinned, counters open, rules compiled,
+/// corpora loaded and their pages cached. Each [`Session::measure`] is one
+/// complete scan with fresh scanner state; the compiled rule set is
+/// immutable and shared.
+pub struct Session {
+    engine: Engine,
     threads: usize,
     counters: Counters,
     alloc: Option<AllocReader>,
     cores: Vec<usize>,
     thresholds: Thresholds,
-    /// The current stratum's own noise level (from its warm-ups).
-    baseline: Baseline,
+    corpora: Vec<Corpus>,
+    environment: Environment,
 }
 
-impl Runner<'_> {
-    /// One full scan of `c`, measured; `index` names it in errors.
-    fn iteration(&mut self, c: &Corpus, index: usize) -> Result<Measured, MeasureError> {
-        let Runner {
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("strata", &self.strata())
+            .field("threads", &self.threads)
+            .field("cores", &self.cores)
+            .field("counters", &self.counters.source())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Session {
+    /// Checks everything about the inputs before anything is measured.
+    pub fn open(
+        config: &SessionConfig,
+        alloc: Option<AllocReader>,
+    ) -> Result<Session, MeasureError> {
+        if config.threads == 0 {
+            return Err(MeasureError::Config("--threads must be at least 1".into()));
+        }
+        if config.strata.is_empty() {
+            return Err(MeasureError::Config("no strata selected".into()));
+        }
+        let pinned = match &config.pinning {
+            Pinning::FirstCores => {
+                let available = affinity::available();
+                if available.len() < config.threads {
+                    return Err(MeasureError::Config(format!(
+                        "--threads {} needs {} cores to pin to, but only {available:?} are available (pass --pin or --unpinned)",
+                        config.threads, config.threads
+                    )));
+                }
+                affinity::pin(&available[..config.threads])?
+            }
+            Pinning::Cores(cores) => affinity::pin(cores)?,
+            Pinning::Unpinned => Vec::new(),
+        };
+        let corpora: Vec<Corpus> = config
+            .strata
+            .iter()
+            .map(|&s| {
+                load_corpus(
+                    s,
+                    &config.corpora_root,
+                    config.test_size,
+                    config.trust_manifest,
+                )
+            })
+            .collect::<Result<_, _>>()?;
+        let (counters, report) = Counters::open(config.counters).map_err(MeasureError::Counters)?;
+        let engine = load_engine(None)?;
+        let environment = Environment::capture(pinned.clone(), report);
+        let cores = if pinned.is_empty() {
+            affinity::granted()
+        } else {
+            pinned
+        };
+        for c in &corpora {
+            warm_page_cache(&c.repo)?;
+        }
+        Ok(Session {
+            engine,
+            threads: config.threads,
+            counters,
+            alloc,
+            cores,
+            thresholds: config.thresholds,
+            corpora,
+            environment,
+        })
+    }
+
+    pub fn environment(&self) -> &Environment {
+        &self.environment
+    }
+
+    pub fn counter_source(&self) -> CounterSource {
+        self.counters.source()
+    }
+
+    /// The TSC rate, when cycles are TSC reference cycles.
+    pub fn tsc_hz(&self) -> Option<f64> {
+        self.counters.tsc_hz()
+    }
+
+    /// The loaded corpora's strata, in the configured order.
+    pub fn strata(&self) -> Vec<Stratum> {
+        self.corpora.iter().map(|c| c.stratum).collect()
+    }
+
+    /// The manifest of `stratum`'s corpus, if the session loaded it.
+    pub fn manifest(&self, stratum: Stratum) -> Option<&Manifest> {
+        self.corpora
+            .iter()
+            .find(|c| c.stratum == stratum)
+            .map(|c| &c.manifest)
+    }
+
+    /// The noise baseline `stratum`'s warm-ups have set so far.
+    pub fn baseline(&self, stratum: Stratum) -> Baseline {
+        self.corpora
+            .iter()
+            .find(|c| c.stratum == stratum)
+            .map_or_else(Baseline::default, |c| c.baseline)
+    }
+
+    /// One full scan of `stratum`, measured; `index` names it in errors. A
+    /// warm-up is judged against no baseline and then joins the stratum's.
+    pub fn measure(
+        &mut self,
+        stratum: Stratum,
+        warmup: bool,
+        index: usize,
+        policy: TruthPolicy,
+    ) -> Result<Sample, MeasureError> {
+        let Session {
             engine,
             threads,
             counters,
             alloc,
             cores,
             thresholds,
-            baseline,
+            corpora,
+            ..
         } = self;
-        let (engine, threads, alloc) = (*engine, *threads, *alloc);
-        let name = c.stratum.name();
+        let (threads, alloc) = (*threads, *alloc);
+        let name = stratum.name();
+        let Some(c) = corpora.iter_mut().find(|c| c.stratum == stratum) else {
+            return Err(MeasureError::Config(format!(
+                "stratum {name} was not loaded in this session"
+            )));
+        };
         let opts = options(c, threads);
         let factory = FindingsSinkFactory {
             engine,
@@ -293,17 +480,28 @@ impl Runner<'_> {
                 skipped: outcome.skipped.len(),
             });
         }
-        let diff = truth::check(&c.manifest, &report, false);
-        if !diff.is_exact() {
+        let found = truth::found(&report);
+        let diff = c.manifest.compare(&found, false);
+        let truth_diff = (!diff.is_exact()).then(|| diff.to_string());
+        if let (TruthPolicy::Enforce, Some(diff)) = (policy, &truth_diff) {
             return Err(MeasureError::Truth {
                 stratum: name,
                 iteration: index,
-                diff: diff.to_string(),
+                diff: diff.clone(),
             });
         }
         let wall_secs = wall.as_secs_f64();
         let noise = contamination::noise(&probe0, &probe1, wall_secs, cores.len().max(1));
-        let verdict = contamination::assess(&noise, wall_secs, thresholds, baseline);
+        let baseline = if warmup {
+            Baseline::default()
+        } else {
+            c.baseline
+        };
+        let verdict = contamination::assess(&noise, wall_secs, thresholds, &baseline);
+        if warmup {
+            c.warmups.push((noise, wall_secs));
+            c.baseline = Baseline::from_warmups(&c.warmups);
+        }
         let stages = outcome
             .stages
             .iter()
@@ -324,7 +522,7 @@ impl Runner<'_> {
             ),
             _ => (None, None),
         };
-        Ok(Measured {
+        Ok(Sample {
             iteration: Iteration {
                 wall_ns: wall.as_nanos() as u64,
                 cpu_ns: usage1.cpu_ns_since(&usage0),
@@ -341,6 +539,8 @@ impl Runner<'_> {
             bytes: outcome.counts.bytes_delivered,
             blobs: outcome.counts.blobs_delivered,
             findings: report.findings.len() as u64,
+            findings_digest: digest(&found),
+            truth_diff,
         })
     }
 }
@@ -433,75 +633,39 @@ pub fn run(
             config.iterations
         )));
     }
-    if config.threads == 0 {
-        return Err(MeasureError::Config("--threads must be at least 1".into()));
-    }
-    if config.strata.is_empty() {
-        return Err(MeasureError::Config("no strata selected".into()));
-    }
-    // Everything that can be wrong with the inputs fails before measuring.
-    let pinned = match &config.pinning {
-        Pinning::FirstCores => {
-            let available = affinity::available();
-            if available.len() < config.threads {
-                return Err(MeasureError::Config(format!(
-                    "--threads {} needs {} cores to pin to, but only {available:?} are available (pass --pin or --unpinned)",
-                    config.threads, config.threads
-                )));
-            }
-            affinity::pin(&available[..config.threads])?
-        }
-        Pinning::Cores(cores) => affinity::pin(cores)?,
-        Pinning::Unpinned => Vec::new(),
-    };
-    let corpora: Vec<Corpus> = config
-        .strata
-        .iter()
-        .map(|&s| load_corpus(s, &config.corpora_root, config.test_size))
-        .collect::<Result<_, _>>()?;
-    let (counters, report) = Counters::open(config.counters).map_err(MeasureError::Counters)?;
-    let engine = load_engine(None)?;
-    let environment = Environment::capture(pinned.clone(), report);
-    let observed_cores = if pinned.is_empty() {
-        affinity::granted()
-    } else {
-        pinned.clone()
-    };
-    let mut runner = Runner {
-        engine: &engine,
-        threads: config.threads,
-        counters,
+    let mut session = Session::open(
+        &SessionConfig {
+            strata: config.strata.clone(),
+            threads: config.threads,
+            pinning: config.pinning.clone(),
+            counters: config.counters,
+            thresholds: config.thresholds,
+            corpora_root: config.corpora_root.clone(),
+            test_size: config.test_size,
+            trust_manifest: false,
+        },
         alloc,
-        cores: observed_cores,
-        thresholds: config.thresholds,
-        baseline: Baseline::default(),
-    };
+    )?;
     let mut strata = Vec::new();
-    for c in &corpora {
-        warm_page_cache(&c.repo)?;
+    for stratum in session.strata() {
         progress(Event::Stratum {
-            stratum: c.stratum,
+            stratum,
             iterations: config.warmup + config.iterations,
         });
-        // Warm-ups are judged against no baseline; they set this stratum's.
-        runner.baseline = Baseline::default();
-        let mut warm = Vec::with_capacity(config.warmup);
         for w in 0..config.warmup {
-            let m = runner.iteration(c, w)?;
+            let m = session.measure(stratum, true, w, TruthPolicy::Enforce)?;
             progress(Event::Iteration {
-                stratum: c.stratum,
+                stratum,
                 warmup: true,
                 wall_ns: m.iteration.wall_ns,
                 verdict: m.iteration.verdict,
             });
-            warm.push((m.iteration.noise, m.iteration.wall_ns as f64 / 1e9));
         }
-        runner.baseline = Baseline::from_warmups(&warm);
         let mut iterations = Vec::new();
         let mut reruns = 0;
         let (mut bytes, mut blobs, mut findings) = (0, 0, 0);
         while iterations.iter().filter(|i: &&Iteration| i.counted).count() < config.iterations {
-            let mut m = runner.iteration(c, iterations.len())?;
+            let mut m = session.measure(stratum, false, iterations.len(), TruthPolicy::Enforce)?;
             if m.iteration.verdict != Verdict::Clean {
                 if reruns < config.max_reruns {
                     reruns += 1;
@@ -512,7 +676,7 @@ pub fn run(
             }
             (bytes, blobs, findings) = (m.bytes, m.blobs, m.findings);
             progress(Event::Iteration {
-                stratum: c.stratum,
+                stratum,
                 warmup: false,
                 wall_ns: m.iteration.wall_ns,
                 verdict: m.iteration.verdict,
@@ -522,20 +686,24 @@ pub fn run(
         let (metrics, stages) = summarize_stratum(
             &iterations,
             bytes,
-            runner.counters.source(),
-            runner.counters.tsc_hz(),
+            session.counter_source(),
+            session.tsc_hz(),
             config.bootstrap,
         )?;
+        let (corpus_head, corpus_key, selection) = session
+            .manifest(stratum)
+            .map(|m| (m.head.clone(), m.spec_key.clone(), m.selection.describe()))
+            .unwrap_or_default();
         strata.push(StratumRun {
-            stratum: c.stratum,
-            corpus_head: c.manifest.head.clone(),
-            corpus_key: c.manifest.spec_key.clone(),
-            selection: c.manifest.selection.describe(),
+            stratum,
+            corpus_head,
+            corpus_key,
+            selection,
             bytes,
             blobs,
             findings,
             reruns,
-            noise_baseline: runner.baseline,
+            noise_baseline: session.baseline(stratum),
             iterations,
             metrics,
             stages,
@@ -547,7 +715,7 @@ pub fn run(
     Ok(RunFile {
         schema: SchemaVersion::current(),
         created: rfc3339(now),
-        environment,
+        environment: session.environment().clone(),
         config: RunConfig {
             iterations: config.iterations,
             warmup: config.warmup,

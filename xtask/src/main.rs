@@ -2,6 +2,7 @@
 //! file per task.
 
 mod bench_task;
+mod compare_task;
 mod corpora_task;
 
 use clap::{Parser, Subcommand};
@@ -19,11 +20,19 @@ enum Task {
     Corpora(corpora_task::Args),
     /// Measure the strata with the release harness and write a results file.
     Bench(bench_task::Args),
+    /// Compare two revisions: interleaved, paired runs and the 2% gate
+    /// (exit 0 pass, 1 regression, 2 error, 3 inconclusive).
+    BenchCompare(compare_task::Args),
 }
 
-fn main() -> anyhow::Result<()> {
-    match Cli::parse().task {
-        Task::Corpora(args) => corpora_task::run(&args),
-        Task::Bench(args) => bench_task::run(&args),
-    }
+fn main() -> std::process::ExitCode {
+    let result = match Cli::parse().task {
+        Task::Corpora(args) => corpora_task::run(&args).map(|()| std::process::ExitCode::SUCCESS),
+        Task::Bench(args) => bench_task::run(&args).map(|()| std::process::ExitCode::SUCCESS),
+        Task::BenchCompare(args) => compare_task::run(&args),
+    };
+    result.unwrap_or_else(|e| {
+        eprintln!("xtask: error: {e:#}");
+        std::process::ExitCode::from(2)
+    })
 }
