@@ -153,6 +153,11 @@ impl StratumRounds {
             if rerun {
                 self.reruns += 1;
             } else {
+                // Kept rounds count, contaminated or not (their verdicts
+                // stay recorded), as in `harness run`.
+                let mut round = round;
+                round.base.iteration.counted = true;
+                round.head.iteration.counted = true;
                 self.rounds.push(round);
             }
         }
