@@ -18,6 +18,7 @@ pub mod contamination;
 pub mod counters;
 pub mod environment;
 pub mod measure;
+pub mod report;
 pub mod results;
 pub mod rusage;
 pub mod show;

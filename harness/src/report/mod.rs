@@ -1,0 +1,2 @@
+//! Reports: self-contained HTML pages with inline SVG charts.
+pub mod charts;
