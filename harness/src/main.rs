@@ -1,5 +1,5 @@
 //! `harness`: `run` measures the strata and writes a results file; `show`
-//! prints one. The binary installs a counting global allocator and hands
+//! prints one; `report` writes results files as an HTML page. The binary installs a counting global allocator and hands
 //! its reader to the scanner (stage metrics) and the measurement loop.
 
 use anyhow::{Context, bail};
@@ -9,7 +9,7 @@ use harness::measure::{self, Config, Event, Pinning};
 use harness::{affinity, results, show};
 use scanner::git::AllocSnapshot;
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 /// Counts allocations and requested bytes; everything else is `System`'s.
@@ -69,6 +69,19 @@ enum Command {
     Show {
         /// A results file (results/runs/*.json).
         file: PathBuf,
+    },
+    /// Write results files as a self-contained HTML report with charts.
+    Report {
+        /// Results files to report on (results/runs/*.json).
+        #[arg(required = true)]
+        runs: Vec<PathBuf>,
+        /// Folder of kept runs for the history section; unreadable files in
+        /// it are skipped and listed on the page.
+        #[arg(long, default_value = "results/runs")]
+        history: PathBuf,
+        /// Where to write the page.
+        #[arg(long, default_value = "results/report.html")]
+        out: PathBuf,
     },
 }
 
@@ -199,12 +212,27 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn report(runs: &[PathBuf], history: &Path, out: &Path) -> anyhow::Result<()> {
+    let w = harness::report::write_report(runs, history, out)?;
+    for f in &w.skipped {
+        eprintln!("harness: warning: history: skipped {}", f.reason);
+    }
+    println!(
+        "report: {} ({} charts, {} runs in the history)",
+        w.path.display(),
+        w.figures,
+        w.history_runs
+    );
+    Ok(())
+}
+
 fn main() -> std::process::ExitCode {
     let result = match Cli::parse().command {
         Command::Run(args) => run(args),
         Command::Show { file } => results::read_run(&file)
             .map(|r| print!("{}", show::render(&r)))
             .map_err(Into::into),
+        Command::Report { runs, history, out } => report(&runs, &history, &out),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -31,11 +31,12 @@ pub struct Bar {
     pub interval: Option<(f64, f64)>,
 }
 
-/// A named series: one bar per category, in the categories' order.
+/// A named series: one entry per category, in the categories' order;
+/// `None` where the series has no value for that category (no bar drawn).
 #[derive(Clone, Debug, PartialEq)]
 pub struct BarSeries {
     pub name: String,
-    pub bars: Vec<Bar>,
+    pub bars: Vec<Option<Bar>>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -86,6 +87,7 @@ pub fn bar_chart(c: &BarChart) -> Result<Svg, ChartError> {
             (c.categories.len(), "categories"),
         )?;
         for (i, b) in s.bars.iter().enumerate() {
+            let Some(b) = b else { continue };
             extent.push(finite(&c.title, &s.name, "value", i, b.value)?);
             if let Some((lo, hi)) = b.interval {
                 extent.extend([lo, hi]);
@@ -106,12 +108,14 @@ pub fn bar_chart(c: &BarChart) -> Result<Svg, ChartError> {
             .map(|i| (slot(i) + 0.5, c.categories[i].clone()))
             .collect(),
         label: c.category_axis.label(),
+        grid: false,
     };
     let range = value_range(&extent, true);
     let val_axis = AxisSpec {
         range,
         ticks: nice_ticks(range, 6, false),
         label: c.value_axis.label(),
+        grid: true,
     };
     let (x, y) = match c.orientation {
         Orientation::Vertical => (&cat_axis, &val_axis),
@@ -128,6 +132,7 @@ pub fn bar_chart(c: &BarChart) -> Result<Svg, ChartError> {
         for (j, s) in c.series.iter().enumerate() {
             let color = series_color(j);
             for (i, b) in s.bars.iter().enumerate() {
+                let Some(b) = b else { continue };
                 let c0 = slot(i) + (1.0 - GROUP) / 2.0 + j as f64 * width;
                 let c1 = c0 + width * 0.9;
                 plot.draw_series(std::iter::once(Rectangle::new(
@@ -166,27 +171,27 @@ mod tests {
             BarSeries {
                 name: "base run".into(),
                 bars: vec![
-                    Bar {
+                    Some(Bar {
                         value: 4.0,
                         interval: Some((3.8, 4.3)),
-                    },
-                    Bar {
+                    }),
+                    Some(Bar {
                         value: 6.5,
                         interval: None,
-                    },
+                    }),
                 ],
             },
             BarSeries {
                 name: "head run".into(),
                 bars: vec![
-                    Bar {
+                    Some(Bar {
                         value: 3.1,
                         interval: Some((3.0, 3.2)),
-                    },
-                    Bar {
+                    }),
+                    Some(Bar {
                         value: 6.4,
                         interval: Some((6.4, 6.4)),
-                    },
+                    }),
                 ],
             },
         ];
@@ -223,7 +228,10 @@ mod tests {
     #[test]
     fn bad_input_is_named() {
         let mut c = chart(Orientation::Vertical);
-        c.series[1].bars[1].value = f64::NAN;
+        c.series[1].bars[1] = Some(Bar {
+            value: f64::NAN,
+            interval: None,
+        });
         let e = bar_chart(&c).unwrap_err().to_string();
         assert!(
             e.contains("head run") && e.contains("position 1") && e.contains("NaN"),
@@ -231,7 +239,10 @@ mod tests {
         );
 
         let mut c = chart(Orientation::Vertical);
-        c.series[0].bars[0].interval = Some((5.0, 4.0));
+        c.series[0].bars[0] = Some(Bar {
+            value: 4.5,
+            interval: Some((5.0, 4.0)),
+        });
         let e = bar_chart(&c).unwrap_err();
         assert!(matches!(e, ChartError::BadInterval { index: 0, .. }), "{e}");
 
@@ -250,12 +261,15 @@ mod tests {
         c.categories.truncate(1);
         for s in &mut c.series {
             s.bars.truncate(1);
-            s.bars[0] = Bar {
+            s.bars[0] = Some(Bar {
                 value: 0.0,
                 interval: None,
-            };
+            });
         }
         let svg = bar_chart(&c).unwrap();
         assert!(!svg.as_str().contains("no data"));
+        // A missing value draws no bar: background, 2 legend squares, 1 bar.
+        c.series[1].bars[0] = None;
+        assert_eq!(bar_chart(&c).unwrap().as_str().matches("<rect").count(), 4);
     }
 }

@@ -70,8 +70,11 @@ pub fn distribution_chart(c: &DistributionChart) -> Result<Svg, ChartError> {
         return no_data(&c.title, c.size);
     }
     let n = c.groups.len();
+    // At least three slots wide, so one or two groups do not stretch
+    // their boxes across the whole chart.
+    let pad = 3usize.saturating_sub(n) as f64 / 2.0;
     let x = AxisSpec {
-        range: (0.0, n as f64),
+        range: (-pad, n as f64 + pad),
         ticks: c
             .groups
             .iter()
@@ -79,12 +82,14 @@ pub fn distribution_chart(c: &DistributionChart) -> Result<Svg, ChartError> {
             .map(|(i, g)| (i as f64 + 0.5, format!("{} (n={})", g.name, g.values.len())))
             .collect(),
         label: c.group_axis.label(),
+        grid: false,
     };
     let range = value_range(&all, false);
     let y = AxisSpec {
         range,
         ticks: nice_ticks(range, 6, false),
         label: c.value_axis.label(),
+        grid: true,
     };
     draw_chart(&c.title, c.size, &[], &x, &y, |plot| {
         for (i, g) in c.groups.iter().enumerate() {

@@ -95,12 +95,14 @@ pub fn history_chart(c: &HistoryChart) -> Result<Svg, ChartError> {
             .map(|i| (i as f64, c.runs[i].clone()))
             .collect(),
         label: c.x_axis.label(),
+        grid: true,
     };
     let range = value_range(&values, false);
     let y = AxisSpec {
         range,
         ticks: nice_ticks(range, 6, false),
         label: c.y_axis.label(),
+        grid: true,
     };
     let legend = legend(c.series.iter().map(|s| s.name.as_str()), Mark::Line);
     draw_chart(&c.title, c.size, &legend, &x, &y, |plot| {

@@ -307,7 +307,7 @@ fn number(v: f64, decimals: usize) -> String {
 /// Approximate width in pixels of `text` at the label font size; SVG text
 /// is laid out by the viewer, so this only sizes the margins.
 pub(crate) fn text_width(text: &str) -> u32 {
-    (text.chars().count() as u32 * 15) / 2
+    (text.chars().count() as u32 * 17) / 2
 }
 
 /// One axis of a plot: its range, its labelled ticks, and what it shows.
@@ -316,6 +316,9 @@ pub(crate) struct AxisSpec {
     pub range: (f64, f64),
     pub ticks: Vec<(f64, String)>,
     pub label: String,
+    /// Grid lines at the ticks; off for category axes, where they would
+    /// cut through bars and boxes.
+    pub grid: bool,
 }
 
 impl AxisSpec {
@@ -403,7 +406,7 @@ pub(crate) type DrawResult = Result<(), DrawingAreaErrorKind<std::io::Error>>;
 
 const TITLE_HEIGHT: u32 = 34;
 const LEGEND_ROW: u32 = 22;
-pub(crate) const LABEL_FONT: u32 = 15;
+pub(crate) const LABEL_FONT: u32 = 17;
 const GRID: RGBColor = RGBColor(0xDD, 0xDD, 0xDD);
 
 /// Legend rows: entries laid out left to right, wrapped at `width`.
@@ -451,9 +454,14 @@ pub(crate) fn draw_chart(
             .build_cartesian_2d(x.coord(), y.coord())?;
         let fx = |v: &f64| x.tick_label(*v);
         let fy = |v: &f64| y.tick_label(*v);
-        chart
-            .configure_mesh()
-            .bold_line_style(GRID)
+        let mut mesh = chart.configure_mesh();
+        if !x.grid {
+            mesh.disable_x_mesh();
+        }
+        if !y.grid {
+            mesh.disable_y_mesh();
+        }
+        mesh.bold_line_style(GRID)
             .light_line_style(TRANSPARENT)
             .axis_style(BLACK)
             .label_style(("sans-serif", LABEL_FONT))

@@ -69,11 +69,13 @@ pub fn time_series_chart(c: &TimeSeriesChart) -> Result<Svg, ChartError> {
         range: x_range,
         ticks: nice_ticks(x_range, 10, integral),
         label: c.x_axis.label(),
+        grid: true,
     };
     let y = AxisSpec {
         range: y_range,
         ticks: nice_ticks(y_range, 6, false),
         label: c.y_axis.label(),
+        grid: true,
     };
     let mut legend = legend(c.traces.iter().map(|t| t.name.as_str()), Mark::Line);
     if c.traces.iter().flat_map(|t| &t.points).any(|p| p.flagged) {
