@@ -3,6 +3,7 @@
 
 mod bench_task;
 mod corpora_task;
+mod report_task;
 
 use clap::{Parser, Subcommand};
 
@@ -19,11 +20,14 @@ enum Task {
     Corpora(corpora_task::Args),
     /// Measure the strata with the release harness and write a results file.
     Bench(bench_task::Args),
+    /// Write results/report.html from results files (default: the newest) and the kept runs.
+    Report(report_task::Args),
 }
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().task {
         Task::Corpora(args) => corpora_task::run(&args),
         Task::Bench(args) => bench_task::run(&args),
+        Task::Report(args) => report_task::run(&args),
     }
 }
