@@ -11,7 +11,7 @@
 //! - [`html`]: [`html::Page`] / [`html::Section`] / [`html::Table`], a tiny
 //!   builder that escapes all text and embeds its CSS: one offline file.
 //!
-//! The run report ([`run_report`]) puts them together for `harness report`
+//! The run report ([`run_report()`]) puts them together for `harness report`
 //! and `cargo xtask report`; `docs/report.md` says what each chart shows.
 
 pub mod charts;
