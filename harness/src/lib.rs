@@ -3,7 +3,8 @@
 //!
 //! Data flows one way: [`measure`] runs the scanner through its library API
 //! and reads its `Outcome` → [`results`] records raw samples → [`stats`]
-//! summarizes (pure, no IO) → [`show`] renders. Around the measurement:
+//! summarizes (pure, no IO) → [`show`] renders a table, [`report`] an HTML
+//! page with charts. Around the measurement:
 //! [`affinity`] (pinning), [`counters`] (perf-event cycles or TSC reference
 //! cycles, always with their source), [`rusage`] (CPU time, peak RSS),
 //! [`contamination`] (steal, pressure, context switches), [`environment`]
@@ -19,6 +20,7 @@ pub mod counters;
 pub mod environment;
 pub mod interleave;
 pub mod measure;
+pub mod report;
 pub mod results;
 pub mod rusage;
 pub mod serve;

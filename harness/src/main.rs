@@ -1,7 +1,8 @@
 //! `harness`: `run` measures the strata and writes a results file; `show`
-//! prints one; `serve` measures on request for an A/B compare. The binary
-//! installs a counting global allocator and hands its reader to the scanner
-//! (stage metrics) and the measurement loop.
+//! prints one; `serve` measures on request for an A/B compare; `report`
+//! writes results files as an HTML page. The binary installs a counting
+//! global allocator and hands its reader to the scanner (stage metrics) and
+//! the measurement loop.
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
@@ -10,7 +11,7 @@ use harness::measure::{self, Config, Event, Pinning, Session, SessionConfig};
 use harness::{affinity, results, show};
 use scanner::git::AllocSnapshot;
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 /// Counts allocations and requested bytes; everything else is `System`'s.
@@ -73,6 +74,19 @@ enum Command {
     Show {
         /// A results file (results/runs/*.json).
         file: PathBuf,
+    },
+    /// Write results files as a self-contained HTML report with charts.
+    Report {
+        /// Results files to report on (results/runs/*.json).
+        #[arg(required = true)]
+        runs: Vec<PathBuf>,
+        /// Folder of kept runs for the history section; unreadable files in
+        /// it are skipped and listed on the page.
+        #[arg(long, default_value = "results/runs")]
+        history: PathBuf,
+        /// Where to write the page.
+        #[arg(long, default_value = "results/report.html")]
+        out: PathBuf,
     },
 }
 
@@ -261,6 +275,20 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn report(runs: &[PathBuf], history: &Path, out: &Path) -> anyhow::Result<()> {
+    let w = harness::report::write_report(runs, history, out)?;
+    for f in &w.skipped {
+        eprintln!("harness: warning: history: skipped {}", f.reason);
+    }
+    println!(
+        "report: {} ({} charts, {} runs in the history)",
+        w.path.display(),
+        w.figures,
+        w.history_runs
+    );
+    Ok(())
+}
+
 fn main() -> std::process::ExitCode {
     let result = match Cli::parse().command {
         Command::Run(args) => run(args),
@@ -268,6 +296,7 @@ fn main() -> std::process::ExitCode {
         Command::Show { file } => results::read_run(&file)
             .map(|r| print!("{}", show::render(&r)))
             .map_err(Into::into),
+        Command::Report { runs, history, out } => report(&runs, &history, &out),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

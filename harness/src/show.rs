@@ -7,7 +7,7 @@ use crate::results::{Metric, RunFile};
 use crate::stats::Summary;
 use std::fmt::Write;
 
-fn human(metric: Metric, v: f64) -> String {
+pub(crate) fn human(metric: Metric, v: f64) -> String {
     match metric {
         Metric::WallNs | Metric::CpuNs => ns(v),
         Metric::AllocatedBytes | Metric::PeakRssBytes => {
@@ -18,7 +18,7 @@ fn human(metric: Metric, v: f64) -> String {
     }
 }
 
-fn bytes(v: f64) -> String {
+pub(crate) fn bytes(v: f64) -> String {
     if v >= (1u64 << 20) as f64 {
         format!("{:.1} MiB", v / (1u64 << 20) as f64)
     } else {
@@ -26,7 +26,7 @@ fn bytes(v: f64) -> String {
     }
 }
 
-fn ns(v: f64) -> String {
+pub(crate) fn ns(v: f64) -> String {
     if v >= 1e9 {
         format!("{:.3} s", v / 1e9)
     } else if v >= 1e6 {

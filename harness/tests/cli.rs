@@ -176,3 +176,76 @@ fn result_files_of_another_schema_are_refused() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("none.json"));
 }
+
+#[test]
+fn report_writes_a_self_contained_page() {
+    let runs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../results/runs");
+    let mut files: Vec<_> = std::fs::read_dir(&runs)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    let newest = files.last().unwrap().to_str().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("sub/report.html");
+    let o = harness(&[
+        "report",
+        &newest,
+        "--history",
+        runs.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        stdout.contains("report.html") && stdout.contains("charts"),
+        "{stdout}"
+    );
+    let html = std::fs::read_to_string(&out).unwrap();
+    let run = harness::results::read_run(Path::new(&newest)).unwrap();
+    // Three charts per stratum of the run, one history chart per stratum.
+    assert_eq!(html.matches("<svg").count(), 3 * run.strata.len() + 3);
+    for s in &run.strata {
+        assert!(html.contains(&format!("Stratum {}", s.stratum.name())));
+    }
+
+    // A corrupt history file is skipped with a warning on the page.
+    let history = dir.path().join("history");
+    std::fs::create_dir(&history).unwrap();
+    std::fs::copy(&newest, history.join("a.json")).unwrap();
+    std::fs::write(history.join("b.json"), "{ truncated").unwrap();
+    let o = harness(&[
+        "report",
+        &newest,
+        "--history",
+        history.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("b.json"), "{}", stderr(&o));
+    assert!(std::fs::read_to_string(&out).unwrap().contains("skipped"));
+
+    // A malformed run file named on the command line is an error naming it.
+    let o = harness(&[
+        "report",
+        history.join("b.json").to_str().unwrap(),
+        "--history",
+        history.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("b.json") && stderr(&o).contains("not a results file"),
+        "{}",
+        stderr(&o)
+    );
+    let o = harness(&["report", &newest, "--history", "/nonexistent/runs"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("/nonexistent/runs"), "{}", stderr(&o));
+    let o = harness(&["report"]);
+    assert_eq!(o.status.code(), Some(2));
+}

@@ -30,7 +30,7 @@ fn strata_arg(args: &[String]) -> &str {
     "small,medium,large"
 }
 
-fn workspace_root() -> PathBuf {
+pub(crate) fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 

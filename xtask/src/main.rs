@@ -4,6 +4,7 @@
 mod bench_task;
 mod compare_task;
 mod corpora_task;
+mod report_task;
 
 use clap::{Parser, Subcommand};
 
@@ -23,12 +24,16 @@ enum Task {
     /// Compare two revisions: interleaved, paired runs and the 2% gate
     /// (exit 0 pass, 1 regression, 2 error, 3 inconclusive).
     BenchCompare(compare_task::Args),
+    /// Write results/report.html from results files (default: the newest) and the kept runs.
+    Report(report_task::Args),
 }
 
 fn main() -> std::process::ExitCode {
+    let ok = |()| std::process::ExitCode::SUCCESS;
     let result = match Cli::parse().task {
-        Task::Corpora(args) => corpora_task::run(&args).map(|()| std::process::ExitCode::SUCCESS),
-        Task::Bench(args) => bench_task::run(&args).map(|()| std::process::ExitCode::SUCCESS),
+        Task::Corpora(args) => corpora_task::run(&args).map(ok),
+        Task::Bench(args) => bench_task::run(&args).map(ok),
+        Task::Report(args) => report_task::run(&args).map(ok),
         Task::BenchCompare(args) => compare_task::run(&args),
     };
     result.unwrap_or_else(|e| {
