@@ -9,14 +9,19 @@
 //! cycles, always with their source), [`rusage`] (CPU time, peak RSS),
 //! [`contamination`] (steal, pressure, context switches), [`environment`]
 //! (fingerprint), [`truth`] (findings against the corpora's ground truth).
+//! [`document`] reads and writes both versioned JSON files.
+//! [`compare`] is the pure core of an A/B compare of two builds: paired
+//! statistics, verdicts, the gate file, `compare.json` and the PR comment.
 //!
 //! Invariants: every figure carries its unit and counter source; a run
 //! whose findings differ from the ground truth fails; statistics take
 //! validated samples only.
 
 pub mod affinity;
+pub mod compare;
 pub mod contamination;
 pub mod counters;
+pub mod document;
 pub mod environment;
 pub mod interleave;
 pub mod measure;

@@ -4,6 +4,8 @@
 //! global allocator and hands its reader to the scanner (stage metrics) and
 //! the measurement loop.
 
+mod compare_cmd;
+
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use harness::counters::CounterSource;
@@ -67,6 +69,10 @@ struct Cli {
 enum Command {
     /// Measure the strata and write a results file.
     Run(RunArgs),
+    /// Compare two harness builds: interleaved ABBA rounds, paired
+    /// statistics, the gate (exit 0 pass, 1 regression, 2 error, 3
+    /// inconclusive); `cargo xtask bench-compare` builds the two sides.
+    Compare(Box<compare_cmd::CompareArgs>),
     /// Answer measurement requests over stdin, one JSON line each (the A/B
     /// compare's resident side; see `harness::serve`).
     Serve(ServeArgs),
@@ -290,16 +296,19 @@ fn report(runs: &[PathBuf], history: &Path, out: &Path) -> anyhow::Result<()> {
 }
 
 fn main() -> std::process::ExitCode {
+    let ok = |()| std::process::ExitCode::SUCCESS;
     let result = match Cli::parse().command {
-        Command::Run(args) => run(args),
-        Command::Serve(args) => serve(args),
+        Command::Compare(args) => compare_cmd::run(*args),
+        Command::Run(args) => run(args).map(ok),
+        Command::Serve(args) => serve(args).map(ok),
         Command::Show { file } => results::read_run(&file)
             .map(|r| print!("{}", show::render(&r)))
+            .map(ok)
             .map_err(Into::into),
-        Command::Report { runs, history, out } => report(&runs, &history, &out),
+        Command::Report { runs, history, out } => report(&runs, &history, &out).map(ok),
     };
     match result {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("harness: error: {e:#}");
             std::process::ExitCode::from(2)

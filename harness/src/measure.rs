@@ -22,8 +22,8 @@ use crate::contamination::{self, Baseline, Noise, Probe, Thresholds, Verdict};
 use crate::counters::{CounterSource, Counters};
 use crate::environment::Environment;
 use crate::results::{
-    Iteration, Metric, MetricSeries, RunConfig, RunFile, SchemaVersion, StageSample, StageSeries,
-    StratumRun, rfc3339,
+    Iteration, Metric, MetricSeries, RunConfig, RunFile, SchemaVersion, StageClock, StageSample,
+    StageSeries, StratumRun, rfc3339,
 };
 use crate::rusage::{self, Usage};
 use crate::stats::{Bootstrap, Samples, summarize};
@@ -572,32 +572,14 @@ fn summarize_stratum(
     b: Bootstrap,
 ) -> Result<(Vec<MetricSeries>, Vec<StageSeries>), MeasureError> {
     let counted: Vec<&Iteration> = iters.iter().filter(|i| i.counted).collect();
-    let per_byte = |cycles: u64| cycles as f64 / bytes.max(1) as f64;
     let mut metrics = Vec::new();
     for metric in Metric::all() {
-        let values: Option<Vec<f64>> = counted
-            .iter()
-            .map(|i| match metric {
-                Metric::WallNs => Some(i.wall_ns as f64),
-                Metric::CpuNs => Some(i.cpu_ns as f64),
-                Metric::Cycles => Some(i.cycles as f64),
-                Metric::Instructions => i.instructions.map(|x| x as f64),
-                Metric::CyclesPerByte => Some(per_byte(i.cycles)),
-                Metric::Allocations => i.allocations.map(|x| x as f64),
-                Metric::AllocatedBytes => i.allocated_bytes.map(|x| x as f64),
-                Metric::PeakRssBytes => i.peak_rss_bytes.map(|x| x as f64),
-            })
-            .collect();
+        let values: Option<Vec<f64>> = counted.iter().map(|i| metric.value(i, bytes)).collect();
         if let Some(values) = values {
             metrics.push(series(metric, source, values, b)?);
         }
     }
-    // Per stage: reference cycles from the TSC (the only source that can
-    // split one scan by stage) per scanned byte, so stages sum to the whole.
-    let (stage_source, to_cycles) = match tsc_hz {
-        Some(hz) => (CounterSource::Tsc, hz / 1e9),
-        None => (CounterSource::Monotonic, 1.0),
-    };
+    let clock = StageClock::new(tsc_hz);
     let mut stages = Vec::new();
     if let Some(first) = counted.first() {
         for (k, s) in first.stages.iter().enumerate() {
@@ -605,16 +587,16 @@ fn summarize_stratum(
                 .iter()
                 .map(|i| i.stages.get(k).map_or(0.0, |x| x.wall_ns as f64))
                 .collect();
-            let cpb: Vec<f64> = wall
+            let cpb: Vec<f64> = counted
                 .iter()
-                .map(|w| w * to_cycles / bytes.max(1) as f64)
+                .map(|i| clock.per_byte(i.stages.get(k).map_or(0, |x| x.wall_ns), bytes))
                 .collect();
             stages.push(StageSeries {
                 stage: s.stage.clone(),
                 bytes,
                 wall_ns: summarize(&Samples::new(wall)?, b),
                 cycles_per_byte: Some(summarize(&Samples::new(cpb)?, b)),
-                cycles_source: stage_source,
+                cycles_source: clock.source,
             });
         }
     }

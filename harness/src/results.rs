@@ -6,10 +6,12 @@
 //! plus, per metric and per stage, the samples and their [`Summary`].
 //! [`read_run`] checks the schema's major version before anything else and
 //! refuses other majors with an error naming the file and both versions;
-//! minor versions only add fields, which older readers ignore.
+//! minor versions only add fields, which older readers ignore (see
+//! [`crate::document`]).
 
 use crate::contamination::{Baseline, Noise, Thresholds, Verdict};
 use crate::counters::CounterSource;
+use crate::document::{self, DocumentError};
 use crate::environment::Environment;
 use crate::stats::Summary;
 use corpora::Stratum;
@@ -99,6 +101,54 @@ impl Metric {
             Metric::Allocations => "allocations".into(),
             Metric::AllocatedBytes | Metric::PeakRssBytes => "bytes".into(),
         }
+    }
+}
+
+impl Metric {
+    /// This metric's value in one iteration, `bytes` being the blob bytes the
+    /// scan decoded and scanned (the cycles/byte divisor); `None` where the
+    /// iteration did not record it (no PMU, no counting allocator).
+    pub fn value(self, it: &Iteration, bytes: u64) -> Option<f64> {
+        match self {
+            Metric::WallNs => Some(it.wall_ns as f64),
+            Metric::CpuNs => Some(it.cpu_ns as f64),
+            Metric::Cycles => Some(it.cycles as f64),
+            Metric::Instructions => it.instructions.map(|x| x as f64),
+            Metric::CyclesPerByte => Some(it.cycles as f64 / bytes.max(1) as f64),
+            Metric::Allocations => it.allocations.map(|x| x as f64),
+            Metric::AllocatedBytes => it.allocated_bytes.map(|x| x as f64),
+            Metric::PeakRssBytes => it.peak_rss_bytes.map(|x| x as f64),
+        }
+    }
+}
+
+/// Converts a stage's wall time into cycles per scanned byte: reference
+/// cycles from the TSC when its rate is known (the only source that can
+/// split one scan by stage), else monotonic nanoseconds, so stages add up to
+/// the end-to-end figure.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StageClock {
+    pub source: CounterSource,
+    cycles_per_ns: f64,
+}
+
+impl StageClock {
+    pub fn new(tsc_hz: Option<f64>) -> StageClock {
+        match tsc_hz {
+            Some(hz) => StageClock {
+                source: CounterSource::Tsc,
+                cycles_per_ns: hz / 1e9,
+            },
+            None => StageClock {
+                source: CounterSource::Monotonic,
+                cycles_per_ns: 1.0,
+            },
+        }
+    }
+
+    /// Cycles per byte of a stage that took `wall_ns` over `bytes` scanned bytes.
+    pub fn per_byte(self, wall_ns: u64, bytes: u64) -> f64 {
+        wall_ns as f64 * self.cycles_per_ns / bytes.max(1) as f64
     }
 }
 
@@ -201,71 +251,22 @@ pub struct RunFile {
 }
 
 /// Why a results file could not be read or written.
-#[derive(Debug, thiserror::Error)]
-pub enum ResultsError {
-    #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{path}: not a results file: {reason}")]
-    Parse { path: PathBuf, reason: String },
-    #[error(
-        "{path}: results schema {found_major}.{found_minor} is not readable by this harness (schema {SCHEMA_MAJOR}.x)"
-    )]
-    Version {
-        path: PathBuf,
-        found_major: u32,
-        found_minor: u32,
-    },
-}
+pub type ResultsError = DocumentError;
 
-#[derive(Deserialize)]
-struct VersionOnly {
-    schema: SchemaVersion,
-}
+/// Document kind named in errors.
+const KIND: &str = "results";
 
 /// Parses a results document, checking the major version first.
 pub fn parse_run(text: &str, path: &Path) -> Result<RunFile, ResultsError> {
-    let parse_err = |e: serde_json::Error| ResultsError::Parse {
-        path: path.to_owned(),
-        reason: e.to_string(),
-    };
-    let v: VersionOnly = serde_json::from_str(text).map_err(parse_err)?;
-    if v.schema.major != SCHEMA_MAJOR {
-        return Err(ResultsError::Version {
-            path: path.to_owned(),
-            found_major: v.schema.major,
-            found_minor: v.schema.minor,
-        });
-    }
-    serde_json::from_str(text).map_err(parse_err)
+    document::parse(text, path, KIND, SCHEMA_MAJOR)
 }
 
 pub fn read_run(path: &Path) -> Result<RunFile, ResultsError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ResultsError::Io {
-        path: path.to_owned(),
-        source,
-    })?;
-    parse_run(&text, path)
+    document::read(path, KIND, SCHEMA_MAJOR)
 }
 
 pub fn write_run(run: &RunFile, path: &Path) -> Result<(), ResultsError> {
-    let io = |source| ResultsError::Io {
-        path: path.to_owned(),
-        source,
-    };
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(io)?;
-    }
-    let text = serde_json::to_string_pretty(run).map_err(|e| ResultsError::Parse {
-        path: path.to_owned(),
-        reason: e.to_string(),
-    })?;
-    std::fs::write(path, text).map_err(|source| ResultsError::Io {
-        path: path.to_owned(),
-        source,
-    })
+    document::write(run, path, KIND)
 }
 
 /// RFC 3339 UTC timestamp for seconds since the Unix epoch (proleptic

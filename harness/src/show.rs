@@ -26,7 +26,8 @@ pub(crate) fn bytes(v: f64) -> String {
     }
 }
 
-pub(crate) fn ns(v: f64) -> String {
+/// Nanoseconds in the largest unit that keeps them above 1 (µs, ms, s).
+pub fn ns(v: f64) -> String {
     if v >= 1e9 {
         format!("{:.3} s", v / 1e9)
     } else if v >= 1e6 {

@@ -1,0 +1,484 @@
+//! Golden and property tests of the compare core on synthetic rounds.
+//!
+//! The rounds come from a seeded generator (SplitMix64 from `corpora::rng`,
+//! Irwin–Hall noise, so no libm call shapes the inputs): every round has a
+//! drift factor shared by its two iterations, as a busy neighbour would add,
+//! plus independent noise per iteration and a relative shift of head.
+//!
+//! `compare.json` and `comment.md` of the fixed scenario are compared byte
+//! for byte with `harness/tests/golden/`. After an intended change of the
+//! output, regenerate them with
+//! `UPDATE_GOLDEN=1 cargo test -p harness --test compare_golden` and review
+//! the diff.
+
+// A test crate: helpers unwrap, and a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
+use corpora::Stratum;
+use corpora::rng::Rng;
+use harness::compare::model::{parse_compare, to_json};
+use harness::compare::{
+    CompareFile, CompareInput, Findings, Gate, GateOutcome, MethodInput, MicroPair, Revision,
+    Round, StratumPairs, Verdict, analyze, more_rounds, render_comment,
+};
+use harness::contamination::{Noise, Verdict as Contamination};
+use harness::counters::{CounterReport, CounterSource};
+use harness::environment::Environment;
+use harness::results::{Iteration, Metric, StageSample};
+use std::path::{Path, PathBuf};
+
+const TSC_HZ: f64 = 2.596e9;
+
+/// Pipeline stages and their share of the wall time.
+const STAGES: [(&str, f64); 6] = [
+    ("repo", 0.02),
+    ("tree_diff", 0.40),
+    ("dedupe", 0.10),
+    ("mapping", 0.05),
+    ("plan", 0.03),
+    ("exec", 0.40),
+];
+
+/// How one stratum's synthetic rounds are drawn.
+#[derive(Clone, Copy, Debug)]
+struct Scenario {
+    stratum: Stratum,
+    bytes: u64,
+    /// Median wall time of base, ns.
+    wall_ns: f64,
+    /// Relative change of head's timings (0.05 = 5% slower).
+    shift: f64,
+    /// Relative spread of the noise of each iteration (about one σ).
+    noise: f64,
+    /// Relative spread of the drift shared by a round's two iterations.
+    drift: f64,
+    allocations: u64,
+    head_allocations: u64,
+}
+
+/// About standard normal: the sum of three uniforms, centred and scaled.
+fn normalish(rng: &mut Rng) -> f64 {
+    let u = |r: &mut Rng| (r.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+    (u(rng) + u(rng) + u(rng) - 1.5) * 2.0
+}
+
+fn iteration(rng: &mut Rng, s: &Scenario, factor: f64, allocations: u64) -> Iteration {
+    let wall = s.wall_ns * factor * (1.0 + s.noise * normalish(rng));
+    let stages = STAGES
+        .iter()
+        .map(|(name, share)| StageSample {
+            stage: (*name).to_string(),
+            wall_ns: (wall * share * (1.0 + s.noise * normalish(rng))).round() as u64,
+            items_in: 1000,
+            items_out: 900,
+            bytes_in: s.bytes,
+            bytes_out: s.bytes,
+        })
+        .collect();
+    Iteration {
+        wall_ns: wall.round() as u64,
+        cpu_ns: (wall * 1.8 * (1.0 + s.noise * normalish(rng))).round() as u64,
+        cycles: (wall * TSC_HZ / 1e9).round() as u64,
+        instructions: None,
+        allocations: Some(allocations),
+        allocated_bytes: Some(allocations * 96),
+        peak_rss_bytes: Some((40.0 * 1048576.0 * (1.0 + 0.01 * normalish(rng))).round() as u64),
+        noise: Noise::default(),
+        verdict: Contamination::Clean,
+        counted: true,
+        stages,
+    }
+}
+
+fn stratum_pairs(seed: u64, s: &Scenario, rounds: usize) -> StratumPairs {
+    let mut rng = Rng::new(seed);
+    let rounds = (0..rounds)
+        .map(|index| {
+            let drift = 1.0 + s.drift * normalish(&mut rng);
+            let base_first = index % 2 == 0;
+            let base = iteration(&mut rng, s, drift, s.allocations);
+            let head = iteration(&mut rng, s, drift * (1.0 + s.shift), s.head_allocations);
+            Round {
+                index,
+                base_first,
+                base,
+                head,
+            }
+        })
+        .collect();
+    StratumPairs {
+        stratum: s.stratum,
+        bytes: s.bytes,
+        rounds,
+    }
+}
+
+fn environment() -> Environment {
+    Environment {
+        cpu_model: "AMD EPYC 7B13 (synthetic)".into(),
+        logical_cores: 2,
+        pinned_cores: vec![0, 1],
+        governor: None,
+        kernel: "6.1.0-synthetic".into(),
+        rustc: "rustc 1.95.0 (synthetic)".into(),
+        git_sha: None,
+        git_dirty: false,
+        counters: CounterReport {
+            source: CounterSource::Tsc,
+            instructions: false,
+            tsc_hz: Some(TSC_HZ),
+            fallback_reason: Some(
+                "perf_event_open(cycles): No such file or directory (os error 2)".into(),
+            ),
+        },
+        invariant_tsc: true,
+    }
+}
+
+fn input(scenarios: &[Scenario], seed: u64, rounds: usize, micro: Vec<MicroPair>) -> CompareInput {
+    CompareInput {
+        created: "2026-11-21T05:00:00Z".into(),
+        base: Revision {
+            rev: "main".into(),
+            commit: "e715c9d0b1a2c3d4e5f60718293a4b5c6d7e8f90".into(),
+            dirty: false,
+        },
+        head: Revision {
+            rev: "HEAD".into(),
+            commit: "8233ef42cc2ea744a421d210b0657c8bbcf5a7f1".into(),
+            dirty: true,
+        },
+        environment: environment(),
+        method: MethodInput {
+            warmup_rounds: 3,
+            threads: 2,
+            extensions: 0,
+            allow_findings_change: false,
+        },
+        findings: Findings {
+            base_digest: "5f1c0a9e".repeat(8),
+            head_digest: "5f1c0a9e".repeat(8),
+            base_count: 137,
+            head_count: 137,
+        },
+        strata: scenarios
+            .iter()
+            .enumerate()
+            .map(|(k, s)| stratum_pairs(seed.wrapping_add(k as u64 * 0x9E37), s, rounds))
+            .collect(),
+        micro,
+    }
+}
+
+fn scenario(stratum: Stratum, shift: f64, noise: f64) -> Scenario {
+    let (bytes, wall_ns) = match stratum {
+        Stratum::Small => (2 << 20, 1.6e6),
+        Stratum::Medium => (60 << 20, 253e6),
+        Stratum::Large => (250 << 20, 0.9e9),
+    };
+    Scenario {
+        stratum,
+        bytes,
+        wall_ns,
+        shift,
+        noise,
+        drift: 0.05,
+        allocations: 48_213,
+        head_allocations: 48_213,
+    }
+}
+
+/// The golden scenario: small unchanged, medium +5% with small noise, large
+/// too noisy to tell; allocations identical except a +1% change in small
+/// (below the threshold); three microbenchmarks, one +3% in Ir.
+fn golden_input() -> CompareInput {
+    let mut small = scenario(Stratum::Small, 0.0, 0.01);
+    small.head_allocations = 48_695;
+    let scenarios = [
+        small,
+        scenario(Stratum::Medium, 0.05, 0.005),
+        scenario(Stratum::Large, 0.0, 0.15),
+    ];
+    let micro = vec![
+        MicroPair {
+            id: "tree_diff::flat_1k".into(),
+            metric: "Ir".into(),
+            unit: "instr".into(),
+            base: 1_204_331.0,
+            head: 1_240_461.0,
+        },
+        MicroPair {
+            id: "detect::prefilter_64k".into(),
+            metric: "Ir".into(),
+            unit: "instr".into(),
+            base: 8_920_114.0,
+            head: 8_920_114.0,
+        },
+        MicroPair {
+            id: "pack_exec::inflate_1m".into(),
+            metric: "Ir".into(),
+            unit: "instr".into(),
+            base: 31_002_877.0,
+            head: 30_692_848.0,
+        },
+    ];
+    input(&scenarios, 0x0060_1DE7, 20, micro)
+}
+
+fn golden_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
+}
+
+fn check_golden(name: &str, actual: &str) {
+    let path = golden_dir().join(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(golden_dir()).unwrap();
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; run UPDATE_GOLDEN=1 cargo test -p harness --test compare_golden",
+            path.display()
+        )
+    });
+    if expected != actual {
+        let line = expected
+            .lines()
+            .zip(actual.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or(expected.lines().count().min(actual.lines().count()));
+        panic!(
+            "{} differs from the output at line {} (regenerate with UPDATE_GOLDEN=1 if intended):\n  golden: {:?}\n  actual: {:?}",
+            path.display(),
+            line + 1,
+            expected.lines().nth(line),
+            actual.lines().nth(line)
+        );
+    }
+}
+
+fn verdict_of(file: &CompareFile, stratum: Stratum, metric: Metric) -> Verdict {
+    file.strata
+        .iter()
+        .find(|s| s.stratum == stratum)
+        .and_then(|s| s.metrics.iter().find(|m| m.metric == metric))
+        .map(|m| m.comparison.verdict)
+        .unwrap()
+}
+
+#[test]
+fn golden_compare_json_and_comment() {
+    let gate = Gate::default();
+    let file = analyze(&golden_input(), &gate).unwrap();
+    // The scenario is what it claims to be before its output is frozen.
+    for (stratum, metric, want) in [
+        (Stratum::Small, Metric::CyclesPerByte, Verdict::Unchanged),
+        (Stratum::Medium, Metric::CyclesPerByte, Verdict::Regressed),
+        (Stratum::Large, Metric::CyclesPerByte, Verdict::Inconclusive),
+        (Stratum::Small, Metric::Allocations, Verdict::Unchanged),
+    ] {
+        assert_eq!(
+            verdict_of(&file, stratum, metric),
+            want,
+            "{stratum:?} {metric:?}"
+        );
+    }
+    let micro: Vec<Verdict> = file.micro.iter().map(|m| m.verdict).collect();
+    assert_eq!(
+        micro,
+        vec![Verdict::Regressed, Verdict::Unchanged, Verdict::Unchanged]
+    );
+    assert_eq!(file.outcome, GateOutcome::Regression);
+    assert_eq!(file.exit_code, 1);
+    assert_eq!(more_rounds(&file, &gate), None);
+
+    let json = to_json(&file).unwrap();
+    check_golden("compare.json", &json);
+    check_golden("comment.md", &render_comment(&file));
+
+    // The file reads back as written.
+    let back = parse_compare(&json, Path::new("golden/compare.json")).unwrap();
+    let again = to_json(&back).unwrap();
+    if let Some((a, b)) = json.lines().zip(again.lines()).find(|(a, b)| a != b) {
+        panic!("read back differs: {a} vs {b}");
+    }
+    assert_eq!(back, file);
+}
+
+/// The committed gate with fewer bootstrap resamples: the property tests
+/// analyse dozens of compares in a debug build, and 400 resamples decide
+/// these clear-cut cases as well as 2,000.
+fn quick_gate() -> Gate {
+    let mut gate = Gate::default();
+    gate.statistics.bootstrap_resamples = 400;
+    gate
+}
+
+/// Every statistical verdict of the compare for one metric, over strata.
+fn verdicts(file: &CompareFile, metric: Metric) -> Vec<Verdict> {
+    file.strata
+        .iter()
+        .flat_map(|s| s.metrics.iter().filter(|m| m.metric == metric))
+        .map(|m| m.comparison.verdict)
+        .collect()
+}
+
+fn all_strata(shift: f64, noise: f64) -> Vec<Scenario> {
+    Stratum::all()
+        .into_iter()
+        .map(|s| scenario(s, shift, noise))
+        .collect()
+}
+
+#[test]
+fn identical_sides_are_unchanged_everywhere() {
+    let gate = quick_gate();
+    for seed in 0..3 {
+        let mut inp = input(&all_strata(0.0, 0.02), seed, 20, Vec::new());
+        // Head's iterations are base's own: every ratio is exactly 1.
+        for s in &mut inp.strata {
+            for r in &mut s.rounds {
+                r.head = r.base.clone();
+            }
+        }
+        let file = analyze(&inp, &gate).unwrap();
+        for s in &file.strata {
+            let stages = s.stages.iter().map(|st| &st.comparison);
+            for c in s.metrics.iter().map(|m| &m.comparison).chain(stages) {
+                assert_eq!(c.verdict, Verdict::Unchanged, "seed {seed}");
+            }
+        }
+        assert_eq!(file.outcome, GateOutcome::Pass);
+        assert!(render_comment(&file).starts_with(
+            "<!-- scanner-rs perf-gate --> **perf gate: ✅ pass** — 3 strata, 12 gated comparisons, no regression"
+        ));
+    }
+}
+
+#[test]
+fn a_five_percent_shift_with_small_noise_is_detected_both_ways() {
+    let gate = quick_gate();
+    for seed in 0..3 {
+        for (shift, want, outcome) in [
+            (0.05, Verdict::Regressed, GateOutcome::Regression),
+            (-0.05, Verdict::Improved, GateOutcome::Pass),
+        ] {
+            let file = analyze(
+                &input(&all_strata(shift, 0.01), seed, 20, Vec::new()),
+                &gate,
+            )
+            .unwrap();
+            for metric in [Metric::CyclesPerByte, Metric::CpuNs, Metric::WallNs] {
+                assert_eq!(
+                    verdicts(&file, metric),
+                    vec![want; 3],
+                    "seed {seed}, shift {shift}, {}",
+                    metric.name()
+                );
+            }
+            assert_eq!(file.outcome, outcome, "seed {seed}, shift {shift}");
+        }
+    }
+}
+
+#[test]
+fn very_noisy_pairs_are_inconclusive_and_ask_for_rounds() {
+    let gate = quick_gate();
+    for seed in 0..3 {
+        let file = analyze(&input(&all_strata(0.0, 0.25), seed, 20, Vec::new()), &gate).unwrap();
+        assert_eq!(
+            verdicts(&file, Metric::CyclesPerByte),
+            vec![Verdict::Inconclusive; 3],
+            "seed {seed}"
+        );
+        assert_eq!(file.outcome, GateOutcome::Inconclusive);
+        assert_eq!(file.exit_code, 3);
+        assert_eq!(more_rounds(&file, &gate), Some(10));
+        let first = render_comment(&file);
+        assert!(
+            first.starts_with("<!-- scanner-rs perf-gate --> **perf gate: ⚠️ inconclusive** — small cycles_per_byte "),
+            "{}",
+            first.lines().next().unwrap()
+        );
+    }
+    // At the cap the verdict stands, whatever it is.
+    let small = [scenario(Stratum::Small, 0.0, 0.25)];
+    let capped = analyze(&input(&small, 1, 60, Vec::new()), &gate).unwrap();
+    assert_eq!(capped.method.rounds, 60);
+    assert_eq!(more_rounds(&capped, &gate), None);
+    // Close to the cap, only the rounds left are asked for.
+    let near = analyze(&input(&small, 1, 55, Vec::new()), &gate).unwrap();
+    assert_eq!(near.outcome, GateOutcome::Inconclusive);
+    assert_eq!(more_rounds(&near, &gate), Some(5));
+}
+
+#[test]
+fn changed_findings_fail_unless_allowed() {
+    let gate = quick_gate();
+    let mut inp = golden_input();
+    inp.micro.clear();
+    inp.strata.retain(|s| s.stratum == Stratum::Small);
+    inp.findings.head_count = 136;
+    inp.findings.head_digest = "0bad".repeat(16);
+    let file = analyze(&inp, &gate).unwrap();
+    assert_eq!(file.outcome, GateOutcome::FindingsChanged);
+    assert_eq!(file.exit_code, 1);
+    assert!(!file.findings.identical);
+    assert!(render_comment(&file).starts_with(
+        "<!-- scanner-rs perf-gate --> **perf gate: ❌ findings changed** — base 137 findings (`5f1c0a9`), head 136 (`0bad0ba`)"
+    ));
+    inp.method.allow_findings_change = true;
+    assert_eq!(analyze(&inp, &gate).unwrap().outcome, GateOutcome::Pass);
+}
+
+#[test]
+fn bad_input_is_a_typed_error_naming_it() {
+    let gate = quick_gate();
+    let mut inp = golden_input();
+    inp.strata[1].rounds[4].head.cycles = 0;
+    let err = analyze(&inp, &gate).unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "stratum medium, cycles_per_byte: head value of pair 4 is 0: ratios need finite values above 0"
+    );
+
+    let mut inp = golden_input();
+    inp.strata[0].rounds[7].base.allocations = None;
+    let err = analyze(&inp, &gate).unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "stratum small: gated metric allocations is not recorded by the base side in round 7"
+    );
+
+    let mut inp = golden_input();
+    inp.strata[2].rounds.truncate(1);
+    let err = analyze(&inp, &gate).unwrap_err().to_string();
+    assert!(err.contains("stratum large: only 1 of 1 rounds"), "{err}");
+
+    let mut inp = golden_input();
+    inp.strata.push(inp.strata[0].clone());
+    let err = analyze(&inp, &gate).unwrap_err().to_string();
+    assert_eq!(err, "stratum small appears twice");
+
+    let mut inp = golden_input();
+    inp.micro[1].head = f64::NAN;
+    let err = analyze(&inp, &gate).unwrap_err().to_string();
+    assert!(
+        err.starts_with("microbenchmark detect::prefilter_64k (Ir): head value NaN"),
+        "{err}"
+    );
+}
+
+#[test]
+fn contaminated_rounds_are_left_out_of_the_pairs() {
+    let gate = quick_gate();
+    let mut inp = golden_input();
+    inp.strata[0].rounds[3].head.counted = false;
+    let file = analyze(&inp, &gate).unwrap();
+    let small = &file.strata[0];
+    assert_eq!((small.rounds, small.rounds_counted), (20, 19));
+    assert!(!small.series[3].counted);
+    let cpb = &small.metrics[0].comparison;
+    assert_eq!(cpb.paired.as_ref().unwrap().ratios.len(), 19);
+}
