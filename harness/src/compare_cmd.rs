@@ -215,7 +215,14 @@ pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
     };
     let mut extensions = 0;
     let (input, file) = loop {
-        let input = input(&args, &base_hello, &all, &micro, extensions, gate.rounds.warmup)?;
+        let input = input(
+            &args,
+            &base_hello,
+            &all,
+            &micro,
+            extensions,
+            gate.rounds.warmup,
+        )?;
         let file = analyze(&input, &gate)?;
         let Some(more) = more_rounds(&file, &gate) else {
             break (input, file);
