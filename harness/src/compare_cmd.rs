@@ -215,7 +215,14 @@ pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
     };
     let mut extensions = 0;
     let (input, file) = loop {
-        let input = input(&args, &base_hello, &all, &micro, extensions, gate.rounds.warmup)?;
+        let input = input(
+            &args,
+            &base_hello,
+            &all,
+            &micro,
+            extensions,
+            gate.rounds.warmup,
+        )?;
         let file = analyze(&input, &gate)?;
         let Some(more) = more_rounds(&file, &gate) else {
             break (input, file);
@@ -392,6 +399,9 @@ fn write_outputs(out: &Path, input: &CompareInput, file: &CompareFile) -> anyhow
     let comment = out.join("comment.md");
     std::fs::write(&comment, render_comment(file))
         .with_context(|| format!("writing {}", comment.display()))?;
+    let report = out.join("report.html");
+    let html = harness::report::compare_report(file).context("rendering report.html")?;
+    std::fs::write(&report, html).with_context(|| format!("writing {}", report.display()))?;
     Ok(())
 }
 
