@@ -399,6 +399,9 @@ fn write_outputs(out: &Path, input: &CompareInput, file: &CompareFile) -> anyhow
     let comment = out.join("comment.md");
     std::fs::write(&comment, render_comment(file))
         .with_context(|| format!("writing {}", comment.display()))?;
+    let report = out.join("report.html");
+    let html = harness::report::compare_report(file).context("rendering report.html")?;
+    std::fs::write(&report, html).with_context(|| format!("writing {}", report.display()))?;
     Ok(())
 }
 

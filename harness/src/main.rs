@@ -81,18 +81,23 @@ enum Command {
         /// A results file (results/runs/*.json).
         file: PathBuf,
     },
-    /// Write results files as a self-contained HTML report with charts.
+    /// Write results files, or an A/B compare's compare.json, as a
+    /// self-contained HTML report with charts.
     Report {
         /// Results files to report on (results/runs/*.json).
-        #[arg(required = true)]
+        #[arg(required_unless_present = "compare")]
         runs: Vec<PathBuf>,
+        /// Report on an A/B compare instead: its compare.json.
+        #[arg(long, conflicts_with_all = ["runs", "history"])]
+        compare: Option<PathBuf>,
         /// Folder of kept runs for the history section; unreadable files in
         /// it are skipped and listed on the page.
-        #[arg(long, default_value = "results/runs")]
-        history: PathBuf,
-        /// Where to write the page.
-        #[arg(long, default_value = "results/report.html")]
-        out: PathBuf,
+        #[arg(long)]
+        history: Option<PathBuf>,
+        /// Where to write the page (default: results/report.html, or
+        /// report.html next to the compare.json).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
 }
 
@@ -295,6 +300,15 @@ fn report(runs: &[PathBuf], history: &Path, out: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `harness report --compare FILE`: the A/B compare page, by default as
+/// `report.html` next to the compare.json.
+fn compare_report(compare: &Path, out: Option<PathBuf>) -> anyhow::Result<()> {
+    let out = out.unwrap_or_else(|| compare.with_file_name("report.html"));
+    let charts = harness::report::write_compare_report(compare, &out)?;
+    println!("report: {} ({charts} charts)", out.display());
+    Ok(())
+}
+
 fn main() -> std::process::ExitCode {
     let ok = |()| std::process::ExitCode::SUCCESS;
     let result = match Cli::parse().command {
@@ -305,7 +319,22 @@ fn main() -> std::process::ExitCode {
             .map(|r| print!("{}", show::render(&r)))
             .map(ok)
             .map_err(Into::into),
-        Command::Report { runs, history, out } => report(&runs, &history, &out).map(ok),
+        Command::Report {
+            compare: Some(compare),
+            out,
+            ..
+        } => compare_report(&compare, out).map(ok),
+        Command::Report {
+            runs,
+            compare: None,
+            history,
+            out,
+        } => report(
+            &runs,
+            &history.unwrap_or_else(|| "results/runs".into()),
+            &out.unwrap_or_else(|| "results/report.html".into()),
+        )
+        .map(ok),
     };
     match result {
         Ok(code) => code,

@@ -249,3 +249,47 @@ fn report_writes_a_self_contained_page() {
     let o = harness(&["report"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn report_on_a_compare_file() {
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/compare.json");
+    let dir = tempfile::tempdir().unwrap();
+    // Default output: report.html next to the compare.json.
+    let compare = dir.path().join("compare.json");
+    std::fs::copy(&golden, &compare).unwrap();
+    let o = harness(&["report", "--compare", compare.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("report.html (13 charts)"), "{stdout}");
+    let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+    assert_eq!(html.matches("<svg").count(), 13);
+    assert!(html.contains("Outcome: regression"));
+
+    let out = dir.path().join("sub/page.html");
+    let o = harness(&[
+        "report",
+        "--compare",
+        compare.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), html);
+
+    // A results file is not a compare file, and the two modes exclude each other.
+    std::fs::write(dir.path().join("bad.json"), "{ truncated").unwrap();
+    let o = harness(&[
+        "report",
+        "--compare",
+        dir.path().join("bad.json").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("bad.json") && stderr(&o).contains("not a compare file"),
+        "{}",
+        stderr(&o)
+    );
+    let o = harness(&["report", "run.json", "--compare", compare.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("cannot be used with"), "{}", stderr(&o));
+}

@@ -7,7 +7,9 @@
 //! cycles/byte deltas; the microbenchmark deltas; and a collapsible
 //! `<details>` section with the environment, the method, the rounds and the
 //! minimum detectable change. Numbers carry their units; all formatting uses
-//! fixed precision, so the same file always renders the same text.
+//! fixed precision, so the same file always renders the same text. The
+//! formatting helpers are crate-visible so the HTML compare report
+//! (`report::compare_report`) shows the very same figures.
 
 use super::model::{CompareFile, Comparison, MicroComparison, PairedStats, StratumComparison};
 use super::verdict::{GateOutcome, Verdict};
@@ -19,7 +21,7 @@ use std::fmt::Write;
 /// Hidden marker on the first line of every gate comment.
 pub const MARKER: &str = "<!-- scanner-rs perf-gate -->";
 
-fn short(commit: &str) -> &str {
+pub(crate) fn short(commit: &str) -> &str {
     &commit[..commit.len().min(7)]
 }
 
@@ -32,7 +34,7 @@ fn revision(rev: &super::model::Revision) -> String {
 }
 
 /// Integer with thousands separators.
-fn grouped(v: f64) -> String {
+pub(crate) fn grouped(v: f64) -> String {
     let digits = format!("{:.0}", v.abs());
     let mut out = String::new();
     for (k, c) in digits.chars().enumerate() {
@@ -47,7 +49,7 @@ fn grouped(v: f64) -> String {
     out
 }
 
-fn mib(v: f64) -> String {
+pub(crate) fn mib(v: f64) -> String {
     format!("{:.2} MiB", v / (1u64 << 20) as f64)
 }
 
@@ -62,7 +64,7 @@ fn si(v: f64) -> String {
     }
 }
 
-fn per_byte_unit(source: CounterSource) -> &'static str {
+pub(crate) fn per_byte_unit(source: CounterSource) -> &'static str {
     match source {
         CounterSource::PerfEvent => "c/B",
         CounterSource::Tsc => "ref c/B",
@@ -71,7 +73,7 @@ fn per_byte_unit(source: CounterSource) -> &'static str {
 }
 
 /// A metric's value with its unit.
-fn value(metric: Metric, source: CounterSource, v: f64) -> String {
+pub(crate) fn value(metric: Metric, source: CounterSource, v: f64) -> String {
     match metric {
         Metric::WallNs | Metric::CpuNs => ns(v),
         Metric::Cycles => format!("{} cyc", si(v)),
@@ -83,7 +85,7 @@ fn value(metric: Metric, source: CounterSource, v: f64) -> String {
 }
 
 /// A relative change of ratio `r`, in percent with a sign.
-fn pct(r: f64) -> String {
+pub(crate) fn pct(r: f64) -> String {
     format!("{:+.2}%", (r - 1.0) * 100.0)
 }
 
@@ -109,9 +111,9 @@ fn verdict_cell(v: Verdict, gated: bool) -> String {
 }
 
 /// What a gated verdict is about, for the summary line.
-struct Finding {
-    what: String,
-    change: String,
+pub(crate) struct Finding {
+    pub(crate) what: String,
+    pub(crate) change: String,
 }
 
 /// The change as the summary line states it: median ratio and interval,
@@ -124,7 +126,7 @@ fn change(c: &Comparison) -> String {
 }
 
 /// The Δ and CI cells of a table row.
-fn delta_and_ci(c: &Comparison) -> (String, String) {
+pub(crate) fn delta_and_ci(c: &Comparison) -> (String, String) {
     match &c.paired {
         Some(p) => (pct(p.median_ratio), ci(p)),
         None => (delta(c.ratio_of_medians), "exact".into()),
@@ -139,7 +141,7 @@ fn micro_finding(m: &MicroComparison) -> Finding {
 }
 
 /// Gated comparisons with the given verdict, in file order.
-fn gated_with(file: &CompareFile, verdict: Verdict) -> Vec<Finding> {
+pub(crate) fn gated_with(file: &CompareFile, verdict: Verdict) -> Vec<Finding> {
     let mut out = Vec::new();
     for s in &file.strata {
         let metrics = s

@@ -12,14 +12,19 @@
 //!   builder that escapes all text and embeds its CSS: one offline file.
 //!
 //! The run report ([`run_report()`]) puts them together for `harness report`
-//! and `cargo xtask report`; `docs/report.md` says what each chart shows.
+//! and `cargo xtask report`; the A/B compare report ([`compare_report()`])
+//! for `harness compare` (its `report.html`) and `harness report --compare`.
+//! `docs/report.md` says what each chart shows.
 
 pub mod charts;
+pub mod compare_report;
 pub mod html;
 pub mod run_report;
 
+pub use compare_report::{compare_report, compare_report_page};
 pub use run_report::{History, SkippedFile, load_history, load_runs, run_report, run_report_page};
 
+use crate::compare::model::read_compare;
 use crate::results::ResultsError;
 use std::path::{Path, PathBuf};
 
@@ -66,6 +71,26 @@ pub fn write_report(
     let runs = load_runs(runs)?;
     let history = load_history(history_dir)?;
     let page = run_report_page(&runs, &history.runs, &history.skipped)?;
+    write_page(&page, out)?;
+    Ok(Written {
+        path: out.to_owned(),
+        figures: page.figure_count(),
+        history_runs: history.runs.len(),
+        skipped: history.skipped,
+    })
+}
+
+/// Reads a `compare.json`, renders its compare report and writes it to
+/// `out`, creating its folder; returns the number of charts written.
+pub fn write_compare_report(compare: &Path, out: &Path) -> Result<usize, ReportError> {
+    let file = read_compare(compare)?;
+    let page = compare_report_page(&file)?;
+    write_page(&page, out)?;
+    Ok(page.figure_count())
+}
+
+/// Writes a rendered page to `out`, creating its folder.
+pub fn write_page(page: &html::Page, out: &Path) -> Result<(), ReportError> {
     let io = |source| ReportError::Write {
         path: out.to_owned(),
         source,
@@ -73,11 +98,5 @@ pub fn write_report(
     if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(io)?;
     }
-    std::fs::write(out, page.render()).map_err(io)?;
-    Ok(Written {
-        path: out.to_owned(),
-        figures: page.figure_count(),
-        history_runs: history.runs.len(),
-        skipped: history.skipped,
-    })
+    std::fs::write(out, page.render()).map_err(io)
 }

@@ -268,7 +268,7 @@ fn environment_section(
 }
 
 /// Nanoseconds → the unit that keeps `max` readable.
-fn time_unit(max_ns: f64) -> (f64, &'static str) {
+pub(crate) fn time_unit(max_ns: f64) -> (f64, &'static str) {
     if max_ns >= 1e9 {
         (1e9, "s")
     } else if max_ns >= 1e6 {

@@ -3,8 +3,8 @@
 //! median). Bars start at zero so lengths compare honestly.
 
 use super::{
-    Axis, AxisSpec, ChartError, DEFAULT_SIZE, Mark, Svg, draw_chart, finite, interval, legend,
-    nice_ticks, no_data, one_per, series_color, value_range,
+    Axis, AxisSpec, Band, ChartError, DEFAULT_SIZE, Mark, Svg, draw_chart, finite, interval,
+    legend, nice_ticks, no_data, one_per, series_color, value_range,
 };
 use plotters::prelude::*;
 
@@ -46,6 +46,8 @@ pub struct BarChart {
     pub category_axis: Axis,
     pub value_axis: Axis,
     pub series: Vec<BarSeries>,
+    /// Shaded behind the bars along the value axis; `None` for none.
+    pub band: Option<Band>,
     pub orientation: Orientation,
     pub size: (u32, u32),
 }
@@ -64,6 +66,7 @@ impl BarChart {
             category_axis,
             value_axis,
             series: Vec::new(),
+            band: None,
             orientation: Orientation::Vertical,
             size: DEFAULT_SIZE,
         }
@@ -110,6 +113,7 @@ pub fn bar_chart(c: &BarChart) -> Result<Svg, ChartError> {
         label: c.category_axis.label(),
         grid: false,
     };
+    let band_legend = Band::legend(c.band.as_ref(), &c.title, &mut extent)?;
     let range = value_range(&extent, true);
     let val_axis = AxisSpec {
         range,
@@ -126,9 +130,15 @@ pub fn bar_chart(c: &BarChart) -> Result<Svg, ChartError> {
         Orientation::Vertical => (cat, v),
         Orientation::Horizontal => (v, cat),
     };
-    let legend = legend(c.series.iter().map(|s| s.name.as_str()), Mark::Square);
+    let mut legend = legend(c.series.iter().map(|s| s.name.as_str()), Mark::Square);
+    legend.extend(band_legend);
     let width = GROUP / c.series.len() as f64;
     draw_chart(&c.title, c.size, &legend, x, y, |plot| {
+        if let Some(b) = &c.band {
+            plot.draw_series(std::iter::once(
+                b.rectangle(at(0.0, b.low), at(n as f64, b.high)),
+            ))?;
+        }
         for (j, s) in c.series.iter().enumerate() {
             let color = series_color(j);
             for (i, b) in s.bars.iter().enumerate() {
@@ -223,6 +233,43 @@ mod tests {
             bar_chart(&chart(Orientation::Vertical)).unwrap(),
             bar_chart(&chart(Orientation::Horizontal)).unwrap()
         );
+    }
+
+    #[test]
+    fn band_is_shaded_and_in_range() {
+        for o in Orientation::all() {
+            let mut c = chart(o);
+            c.band = Some(Band {
+                label: "±2% threshold".into(),
+                low: -6.0,
+                high: 12.0,
+            });
+            let svg = bar_chart(&c).unwrap();
+            assert_eq!(svg, bar_chart(&c).unwrap());
+            assert!(svg.texts().contains(&"±2% threshold"), "{o:?}");
+            // As before, plus the band's legend square and the band.
+            assert_eq!(
+                svg.as_str().matches("<rect").count(),
+                1 + 2 + 4 + 2,
+                "{o:?}"
+            );
+            // The value axis covers the band beyond the data on both ends.
+            let texts = svg.texts();
+            assert!(
+                texts.contains(&"-5") && texts.contains(&"10"),
+                "{o:?}: {texts:?}"
+            );
+            c.band = Some(Band {
+                label: "upside down".into(),
+                low: 1.0,
+                high: 0.0,
+            });
+            let e = bar_chart(&c).unwrap_err();
+            assert!(
+                matches!(e, ChartError::BadInterval { ref series, .. } if series == "upside down"),
+                "{e}"
+            );
+        }
     }
 
     #[test]

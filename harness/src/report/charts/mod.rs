@@ -15,7 +15,8 @@
 //!
 //! Every chart has a title, axes named with their units ([`Axis`]), a
 //! legend above the plot where there are named series, and a fixed,
-//! colour-blind-safe palette ([`PALETTE`], Okabe–Ito). Invariants: the same
+//! colour-blind-safe palette ([`PALETTE`], Okabe–Ito); a bar chart can
+//! shade a reference [`Band`] (an A/B compare's ±threshold). Invariants: the same
 //! input gives byte-identical SVG; a chart without data is an explicit
 //! "no data" SVG (not an error); a non-finite value, an interval with
 //! `low > high`, or rows that do not match their categories are a
@@ -88,6 +89,44 @@ impl Axis {
             Some(u) if !u.is_empty() => format!("{} ({u})", self.name),
             Some(_) | None => self.name.clone(),
         }
+    }
+}
+
+/// A reference range of values shaded across the whole plot behind the
+/// data and named in the legend, e.g. an A/B compare's ±threshold.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Band {
+    pub label: String,
+    pub low: f64,
+    pub high: f64,
+}
+
+/// Band colour: a light grey that stays behind the series colours.
+const BAND: RGBColor = RGBColor(0xBB, 0xBB, 0xBB);
+
+impl Band {
+    /// Checks `band` (if any), adds its ends to the values the axis must
+    /// cover, and returns its legend entry.
+    pub(crate) fn legend(
+        band: Option<&Band>,
+        chart: &str,
+        extent: &mut Vec<f64>,
+    ) -> Result<Vec<LegendEntry>, ChartError> {
+        let Some(b) = band else {
+            return Ok(Vec::new());
+        };
+        let (low, high) = interval(chart, &b.label, 0, b.low, b.high)?;
+        extent.extend([low, high]);
+        Ok(vec![LegendEntry {
+            name: b.label.clone(),
+            color: BAND,
+            mark: Mark::Square,
+        }])
+    }
+
+    /// The shaded rectangle between two corners in chart coordinates.
+    pub(crate) fn rectangle(&self, a: (f64, f64), b: (f64, f64)) -> Rectangle<(f64, f64)> {
+        Rectangle::new([a, b], BAND.mix(0.35).filled())
     }
 }
 
