@@ -13,10 +13,9 @@ use harness::affinity;
 use harness::compare::comment::render_comment;
 use harness::compare::gate::Gate;
 use harness::compare::model::{
-    CompareFile, CompareInput, Findings, MethodInput, MicroPair, Revision, Round,
-    StratumComparison, StratumPairs, write_compare,
+    CompareFile, CompareInput, Findings, MethodInput, MicroPair, Revision, Round, StratumPairs,
+    write_compare,
 };
-use harness::compare::verdict::Verdict;
 use harness::compare::{analyze, more_rounds};
 use harness::interleave::{Progress, Servers, StratumRounds};
 use harness::measure::Sample;
@@ -185,7 +184,6 @@ pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
         base_hello.counter_source.name()
     );
 
-    let initial = args.rounds.unwrap_or(gate.rounds.initial);
     let mut all: Vec<StratumRounds> = strata
         .iter()
         .map(|&s| StratumRounds::new(s, MAX_RERUNS))
@@ -197,15 +195,25 @@ pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
             index,
             ratio,
             rerun,
-        } => eprintln!(
-            "compare: {:>6} round {:>3}  head/base wall {:.4}{}",
-            stratum.name(),
-            index + 1,
-            ratio,
-            if rerun { "  (contaminated: again)" } else { "" }
-        ),
+        } => {
+            if rerun || (index + 1) % 10 == 0 {
+                eprintln!(
+                    "compare: {:>6} round {:>4}  head/base wall {:.4}{}",
+                    stratum.name(),
+                    index + 1,
+                    ratio,
+                    if rerun { "  (contaminated: again)" } else { "" }
+                );
+            }
+        }
     };
     for r in &mut all {
+        let caps = gate.rounds.caps(r.stratum);
+        // `--rounds` replaces the unscaled initial count; the stratum's
+        // scale still applies.
+        let initial = args.rounds.map_or(caps.initial, |n| {
+            n * (caps.initial / gate.rounds.initial.max(1)).max(1)
+        });
         r.warm(&mut servers, gate.rounds.warmup, &mut progress)?;
         r.extend(&mut servers, initial, &mut progress)?;
     }
@@ -224,18 +232,19 @@ pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
             gate.rounds.warmup,
         )?;
         let file = analyze(&input, &gate)?;
-        let Some(more) = more_rounds(&file, &gate) else {
+        let more = more_rounds(&file, &gate);
+        if more.is_empty() {
             break (input, file);
-        };
+        }
         extensions += 1;
-        for (r, s) in all.iter_mut().zip(&file.strata) {
-            if inconclusive(s, &gate) {
+        for (stratum, n) in more {
+            if let Some(r) = all.iter_mut().find(|r| r.stratum == stratum) {
                 eprintln!(
-                    "compare: {} is inconclusive after {} rounds: {more} more",
-                    s.stratum.name(),
+                    "compare: {} is inconclusive after {} rounds: {n} more",
+                    stratum.name(),
                     r.rounds.len()
                 );
-                r.extend(&mut servers, more, &mut progress)?;
+                r.extend(&mut servers, n, &mut progress)?;
             }
         }
     };
@@ -263,19 +272,6 @@ pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
 
 /// Contaminated rounds measured again per stratum before they are kept.
 const MAX_RERUNS: usize = 5;
-
-/// Whether a stratum has a gated comparison still inconclusive.
-fn inconclusive(s: &StratumComparison, gate: &Gate) -> bool {
-    let metrics = s.metrics.iter().map(|m| &m.comparison);
-    let stages = s
-        .stages
-        .iter()
-        .map(|st| &st.comparison)
-        .filter(|_| gate.metrics.gate_stages);
-    metrics
-        .chain(stages)
-        .any(|c| c.gated && c.verdict == Verdict::Inconclusive)
-}
 
 /// One side's findings over every round: they must not vary within a
 /// side. The digest covers every stratum's findings, in stratum order.

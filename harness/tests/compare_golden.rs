@@ -291,7 +291,7 @@ fn golden_compare_json_and_comment() {
     );
     assert_eq!(file.outcome, GateOutcome::Regression);
     assert_eq!(file.exit_code, 1);
-    assert_eq!(more_rounds(&file, &gate), None);
+    assert!(more_rounds(&file, &gate).is_empty());
 
     let json = to_json(&file).unwrap();
     check_golden("compare.json", &json);
@@ -351,7 +351,7 @@ fn identical_sides_are_unchanged_everywhere() {
         }
         assert_eq!(file.outcome, GateOutcome::Pass);
         assert!(render_comment(&file).starts_with(
-            "<!-- scanner-rs perf-gate --> **perf gate: ✅ pass** — 3 strata, 12 gated comparisons, no regression"
+            "<!-- scanner-rs perf-gate --> **perf gate: ✅ pass** — 3 strata, 9 gated comparisons, no regression"
         ));
     }
 }
@@ -394,23 +394,32 @@ fn very_noisy_pairs_are_inconclusive_and_ask_for_rounds() {
         );
         assert_eq!(file.outcome, GateOutcome::Inconclusive);
         assert_eq!(file.exit_code, 3);
-        assert_eq!(more_rounds(&file, &gate), Some(10));
+        assert_eq!(
+            more_rounds(&file, &gate),
+            [
+                (Stratum::Small, 100),
+                (Stratum::Medium, 10),
+                (Stratum::Large, 10)
+            ]
+        );
         let first = render_comment(&file);
         assert!(
-            first.starts_with("<!-- scanner-rs perf-gate --> **perf gate: ⚠️ inconclusive** — small cycles_per_byte "),
+            first.starts_with(
+                "<!-- scanner-rs perf-gate --> **perf gate: ⚠️ inconclusive** — small cpu_ns "
+            ),
             "{}",
             first.lines().next().unwrap()
         );
     }
     // At the cap the verdict stands, whatever it is.
-    let small = [scenario(Stratum::Small, 0.0, 0.25)];
+    let small = [scenario(Stratum::Medium, 0.0, 0.25)];
     let capped = analyze(&input(&small, 1, 60, Vec::new()), &gate).unwrap();
     assert_eq!(capped.method.rounds, 60);
-    assert_eq!(more_rounds(&capped, &gate), None);
+    assert!(more_rounds(&capped, &gate).is_empty());
     // Close to the cap, only the rounds left are asked for.
     let near = analyze(&input(&small, 1, 55, Vec::new()), &gate).unwrap();
     assert_eq!(near.outcome, GateOutcome::Inconclusive);
-    assert_eq!(more_rounds(&near, &gate), Some(5));
+    assert_eq!(more_rounds(&near, &gate), [(Stratum::Medium, 5)]);
 }
 
 #[test]

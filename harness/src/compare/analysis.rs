@@ -324,12 +324,15 @@ fn compare_stratum(
 
 /// Every paired test of the compare, in a fixed order, with the verdict it
 /// decides.
-fn tests_mut(strata: &mut [StratumComparison]) -> Vec<(&mut PairedStats, &mut Verdict)> {
+fn tests_mut(
+    strata: &mut [StratumComparison],
+    gated: bool,
+) -> Vec<(&mut PairedStats, &mut Verdict)> {
     let mut out = Vec::new();
     for s in strata {
         let metrics = s.metrics.iter_mut().map(|m| &mut m.comparison);
         let stages = s.stages.iter_mut().map(|st| &mut st.comparison);
-        for c in metrics.chain(stages) {
+        for c in metrics.chain(stages).filter(|c| c.gated == gated) {
             if let Some(p) = c.paired.as_mut() {
                 out.push((p, &mut c.verdict));
             }
@@ -338,10 +341,27 @@ fn tests_mut(strata: &mut [StratumComparison]) -> Vec<(&mut PairedStats, &mut Ve
     out
 }
 
-/// Adjusts every p-value as one Benjamini–Hochberg family and decides the
-/// statistical verdicts; returns the family's size.
+/// Adjusts the p-values with Benjamini–Hochberg and decides the statistical
+/// verdicts; returns the number of tests. The gated tests are one family
+/// and the reported ones another: the gate's false discovery rate is over
+/// the tests that decide it, and reported metrics (many of them, and some
+/// near-copies of gated ones such as wall time and cycles) do not dilute
+/// its power.
 fn correct(strata: &mut [StratumComparison], gate: &Gate) -> Result<usize, CompareError> {
-    let mut tests = tests_mut(strata);
+    let mut n = 0;
+    for gated in [true, false] {
+        n += correct_family(tests_mut(strata, gated), gate)?;
+    }
+    Ok(n)
+}
+
+fn correct_family(
+    mut tests: Vec<(&mut PairedStats, &mut Verdict)>,
+    gate: &Gate,
+) -> Result<usize, CompareError> {
+    if tests.is_empty() {
+        return Ok(0);
+    }
     let raw: Vec<f64> = tests.iter().map(|(p, _)| p.p_value).collect();
     let adjusted = benjamini_hochberg(&raw)?;
     for ((p, v), q) in tests.iter_mut().zip(adjusted) {
@@ -463,16 +483,30 @@ pub fn analyze(input: &CompareInput, gate: &Gate) -> Result<CompareFile, Compare
     })
 }
 
-/// How many rounds the driver should add before settling: some when the
-/// compare would end inconclusive and the cap allows more, `None` when the
-/// verdict stands (pass, regression, findings changed, or the cap reached).
-pub fn more_rounds(file: &CompareFile, gate: &Gate) -> Option<usize> {
-    let left = gate.rounds.max.saturating_sub(file.method.rounds);
+/// Which strata need more rounds before the compare settles, and how many:
+/// those with a gated comparison still inconclusive, while their cap
+/// ([`Gate`]'s `rounds`, scaled per stratum) allows. Empty: the verdict
+/// stands (pass, regression, findings changed, or every cap reached).
+pub fn more_rounds(file: &CompareFile, gate: &Gate) -> Vec<(Stratum, usize)> {
     match file.outcome {
-        GateOutcome::Inconclusive if left > 0 => Some(gate.rounds.extend_by.min(left)),
-        GateOutcome::Inconclusive
-        | GateOutcome::Pass
-        | GateOutcome::Regression
-        | GateOutcome::FindingsChanged => None,
+        GateOutcome::Inconclusive => {}
+        GateOutcome::Pass | GateOutcome::Regression | GateOutcome::FindingsChanged => {
+            return Vec::new();
+        }
     }
+    file.strata
+        .iter()
+        .filter(|s| {
+            let metrics = s.metrics.iter().map(|m| &m.comparison);
+            let stages = s.stages.iter().map(|st| &st.comparison);
+            metrics
+                .chain(stages)
+                .any(|c| c.gated && c.verdict == Verdict::Inconclusive)
+        })
+        .filter_map(|s| {
+            let caps = gate.rounds.caps(s.stratum);
+            let left = caps.max.saturating_sub(s.rounds);
+            (left > 0).then(|| (s.stratum, caps.extend_by.min(left)))
+        })
+        .collect()
 }

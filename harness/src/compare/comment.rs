@@ -391,13 +391,14 @@ fn details(out: &mut String, file: &CompareFile) {
     );
     let _ = writeln!(
         out,
-        "- **method**: {} paired rounds (base and head back to back, order alternating), {} thread(s), after {} warm-up rounds; up to {} rounds ({} initial, +{} per extension, {} extension(s) made). Per pair the ratio head/base; the median ratio with a {:.0}% percentile-bootstrap interval ({} resamples of the pairs, seed {:#x}); Wilcoxon signed-rank test on the log-ratios; Benjamini–Hochberg over {} tests at a false discovery rate of {}. Threshold ±{:.1}%; deterministic metrics and microbenchmarks compared exactly (micro threshold ±{:.1}%).",
+        "- **method**: {} paired rounds (base and head back to back, order alternating), {} thread(s), after {} warm-up rounds; up to {} rounds ({} initial, +{} per extension{}, {} extension(s) made). Per pair the ratio head/base; the median ratio with a {:.0}% percentile-bootstrap interval ({} resamples of the pairs, seed {:#x}); Wilcoxon signed-rank test on the log-ratios; Benjamini–Hochberg over {} tests at a false discovery rate of {}. Threshold ±{:.1}%; deterministic metrics and microbenchmarks compared exactly (micro threshold ±{:.1}%).",
         m.order.name(),
         m.threads,
         m.warmup_rounds,
         g.rounds.max,
         g.rounds.initial,
         g.rounds.extend_by,
+        scale_note(&g.rounds),
         m.extensions,
         g.statistics.confidence * 100.0,
         g.statistics.bootstrap_resamples,
@@ -472,6 +473,14 @@ pub fn render_comment(file: &CompareFile) -> String {
     micro_table(&mut out, file);
     details(&mut out, file);
     out
+}
+
+/// "; ×10 for small" for the strata whose round counts are scaled.
+pub(crate) fn scale_note(r: &crate::compare::gate::Rounds) -> String {
+    r.scale
+        .iter()
+        .map(|(s, k)| format!("; ×{k} for {}", s.name()))
+        .collect()
 }
 
 #[cfg(test)]

@@ -799,8 +799,11 @@ fn details_section(s: &mut Section, file: &CompareFile) -> Result<(), ReportErro
         (
             "rounds: initial / extend by / max",
             format!(
-                "{} / {} / {}",
-                g.rounds.initial, g.rounds.extend_by, g.rounds.max
+                "{} / {} / {}{}",
+                g.rounds.initial,
+                g.rounds.extend_by,
+                g.rounds.max,
+                crate::compare::comment::scale_note(&g.rounds)
             ),
         ),
         ("extensions made", m.extensions.to_string()),
@@ -939,7 +942,7 @@ mod tests {
         assert!(checked > 50, "{checked}");
         assert!(html.contains("head HEAD 8233ef4+dirty"));
         assert!(html.contains(&f.findings.base_digest));
-        assert!(html.contains("Gated comparisons regressed (3): medium cycles_per_byte +4.58%"));
+        assert!(html.contains("Gated comparisons regressed (2): medium cpu_ns +4.39%"));
         assert!(html.contains("; micro tree_diff::flat_1k Ir +3.00% (exact)."));
     }
 
