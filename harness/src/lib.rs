@@ -8,6 +8,8 @@
 //! cycles, always with their source), [`rusage`] (CPU time, peak RSS),
 //! [`contamination`] (steal, pressure, context switches), [`environment`]
 //! (fingerprint), [`truth`] (findings against the corpora's ground truth).
+//! [`micro`] runs the per-stage microbenchmark suites (criterion and
+//! gungraun) and parses their outputs into the same results file.
 //!
 //! Invariants: every figure carries its unit and counter source; a run
 //! whose findings differ from the ground truth fails; statistics take
@@ -18,6 +20,7 @@ pub mod contamination;
 pub mod counters;
 pub mod environment;
 pub mod measure;
+pub mod micro;
 pub mod results;
 pub mod rusage;
 pub mod show;

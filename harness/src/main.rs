@@ -1,11 +1,12 @@
-//! `harness`: `run` measures the strata and writes a results file; `show`
-//! prints one. The binary installs a counting global allocator and hands
+//! `harness`: `run` measures the strata and writes a results file; `micro`
+//! runs the stage microbenchmarks into one; `show` prints one. The binary installs a counting global allocator and hands
 //! its reader to the scanner (stage metrics) and the measurement loop.
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use harness::counters::CounterSource;
 use harness::measure::{self, Config, Event, Pinning};
+use harness::micro::Instrument;
 use harness::{affinity, results, show};
 use scanner::git::AllocSnapshot;
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -65,6 +66,9 @@ struct Cli {
 enum Command {
     /// Measure the strata and write a results file.
     Run(RunArgs),
+    /// Run the stage microbenchmarks (criterion and/or gungraun) and write
+    /// or extend a results file.
+    Micro(MicroArgs),
     /// Print a results file as a table.
     Show {
         /// A results file (results/runs/*.json).
@@ -111,6 +115,90 @@ struct RunArgs {
     /// itself; `cargo xtask corpora --test-size` builds them).
     #[arg(long)]
     test_size: bool,
+}
+
+#[derive(Debug, clap::Args)]
+struct MicroArgs {
+    /// Which suites to run: criterion, gungraun or both.
+    #[arg(long, default_value = "both")]
+    instrument: String,
+    /// Workspace whose benchmarks run (default: this harness's source tree);
+    /// another revision's worktree for an A/B comparison.
+    #[arg(long)]
+    workspace: Option<PathBuf>,
+    /// Add the results to this existing results file (replacing its micro
+    /// results).
+    #[arg(long, conflicts_with = "out")]
+    into: Option<PathBuf>,
+    /// Write a micro-only results file (no strata) here (default:
+    /// results/runs/<timestamp>-<sha>.json in the workspace).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Short criterion warm-up and measurement (gungraun is unchanged).
+    #[arg(long)]
+    quick: bool,
+}
+
+fn micro(args: MicroArgs) -> anyhow::Result<()> {
+    let instruments = match args.instrument.as_str() {
+        "both" => Instrument::all().to_vec(),
+        other => vec![Instrument::from_name(other).with_context(|| {
+            format!("--instrument {other:?}: expected criterion, gungraun or both")
+        })?],
+    };
+    let workspace = args
+        .workspace
+        .unwrap_or_else(|| harness::environment::source_dir().to_owned());
+    let results = harness::micro::run(&workspace, &instruments, args.quick)?;
+    let (run, out) = match args.into {
+        Some(path) => {
+            let mut run = results::read_run(&path)?;
+            run.micro = results;
+            (run, path)
+        }
+        None => {
+            let run = micro_only_run(&workspace, results)?;
+            let out = args.out.unwrap_or_else(|| {
+                results::run_path(&workspace, &run.created, run.environment.git_sha.as_deref())
+            });
+            (run, out)
+        }
+    };
+    results::write_run(&run, &out)?;
+    print!("{}", show::render(&run));
+    println!("\nresults: {}", out.display());
+    Ok(())
+}
+
+/// A results file holding only micro results: no strata, the default
+/// configuration, the environment with the measured workspace's revision.
+fn micro_only_run(
+    workspace: &std::path::Path,
+    micro: Vec<harness::micro::MicroResult>,
+) -> anyhow::Result<results::RunFile> {
+    let (_, report) = harness::counters::Counters::open(None).map_err(anyhow::Error::msg)?;
+    let mut environment = harness::environment::Environment::capture(Vec::new(), report);
+    (environment.git_sha, environment.git_dirty) = harness::environment::git_state(workspace);
+    let defaults = Config::new(corpora::default_root());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    Ok(results::RunFile {
+        schema: results::SchemaVersion::current(),
+        created: results::rfc3339(now),
+        environment,
+        config: results::RunConfig {
+            iterations: 0,
+            warmup: 0,
+            threads: defaults.threads,
+            max_reruns: 0,
+            thresholds: defaults.thresholds,
+            bootstrap_resamples: defaults.bootstrap.resamples,
+            bootstrap_seed: defaults.bootstrap.seed,
+        },
+        strata: Vec::new(),
+        micro,
+    })
 }
 
 fn run(args: RunArgs) -> anyhow::Result<()> {
@@ -202,6 +290,7 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
 fn main() -> std::process::ExitCode {
     let result = match Cli::parse().command {
         Command::Run(args) => run(args),
+        Command::Micro(args) => micro(args),
         Command::Show { file } => results::read_run(&file)
             .map(|r| print!("{}", show::render(&r)))
             .map_err(Into::into),

@@ -558,5 +558,6 @@ pub fn run(
             bootstrap_seed: config.bootstrap.seed,
         },
         strata,
+        micro: Vec::new(),
     })
 }
