@@ -145,7 +145,11 @@ fn bad_arguments_are_refused() {
     // More worker threads than cores to pin them to: refused, not over-packed.
     let o = harness(&["run", "--test-size", "--threads", "4096", "--quiet"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("--threads 4096 needs 4096 cores"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("--threads 4096 needs 4096 cores"),
+        "{}",
+        stderr(&o)
+    );
 
     let o = harness(&["run", "--test-size", "--iterations", "1", "--quiet"]);
     assert_eq!(o.status.code(), Some(2));
