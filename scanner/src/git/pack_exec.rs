@@ -476,8 +476,15 @@ fn run_pack<S: BlobSink>(
         let Some(u) = step.deliver else { continue };
         settle(shared, u, r, path, true, &dec.out, sink, out)?;
     }
-    dec.cache.map.clear();
-    dec.cache.bytes = 0;
+    // Bases still cached at the end of a chunk go back to the pool: the
+    // next chunk reuses their buffers instead of allocating.
+    let cache = &mut dec.cache;
+    for (_, (_, v)) in cache.map.drain() {
+        if cache.pool.len() < POOL_BUFFERS && v.capacity() <= POOL_MAX_CAPACITY {
+            cache.pool.push(v);
+        }
+    }
+    cache.bytes = 0;
     Ok(())
 }
 
