@@ -134,7 +134,7 @@ fn alloc_hook_feeds_stage_metrics() {
 /// `per_run` records each), and the unique blobs it produced.
 fn merge_allocs(runs: usize, per_run: usize) -> (u64, usize) {
     use scanner::git::dedupe::{Dedupe, ENTRY_COST};
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().expect("temporary directory");
     // Spills exactly at `per_run` distinct ids; each id is in two runs.
     let mut d = Dedupe::new((per_run - 1) * ENTRY_COST, dir.path().to_owned());
     for r in 0..runs {
@@ -144,12 +144,12 @@ fn merge_allocs(runs: usize, per_run: usize) -> (u64, usize) {
             b[..8].copy_from_slice(&n.wrapping_mul(0x9e37_79b9_7f4a_7c15).to_be_bytes());
             let oid = gix::ObjectId::Sha1(b);
             d.offer(&oid, r as u32, 0, b"p", scanner::sink::ChangeKind::Added)
-                .unwrap();
+                .expect("offer");
         }
     }
     assert_eq!(d.metrics.spill_runs, runs as u64);
     let before = allocs();
-    let (out, _, _) = d.finish(scanner::git::StageTimer::start()).unwrap();
+    let (out, _, _) = d.finish(scanner::git::StageTimer::start()).expect("merge");
     let during = allocs() - before;
     (during, out.len())
 }
