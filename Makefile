@@ -10,8 +10,9 @@ HEAD ?= HEAD
 setup:
 	scripts/setup.sh
 
+# `make bench QUICK=1` skips the stage microbenchmarks.
 bench: setup
-	$(CARGO) xtask bench
+	$(CARGO) xtask bench $(if $(QUICK),--no-micro,)
 
 test: setup
 	$(CARGO) test --workspace --locked

@@ -8,6 +8,8 @@ need_apt=()
 command -v git >/dev/null 2>&1 || need_apt+=(git)
 command -v make >/dev/null 2>&1 || need_apt+=(make)
 command -v cc >/dev/null 2>&1 || need_apt+=(gcc)
+# The instruction-count microbenchmarks (gungraun) run under callgrind.
+command -v valgrind >/dev/null 2>&1 || need_apt+=(valgrind)
 
 if ((${#need_apt[@]})); then
   echo "setup: installing ${need_apt[*]} with apt-get" >&2
@@ -26,4 +28,12 @@ git_version=$(git --version | awk '{print $3}')
 if ! printf '2.34\n%s\n' "$git_version" | sort -V -C; then
   echo "setup: git $git_version is too old; 2.34 or newer is required" >&2
   exit 1
+fi
+
+# gungraun's runner must be exactly the version of the gungraun library the
+# benchmarks use (Cargo.lock); installing it builds it once (about 2 min).
+gungraun_version=0.20.0
+if [ "$(gungraun-runner --version 2>/dev/null | awk '{print $2}')" != "$gungraun_version" ]; then
+  echo "setup: installing gungraun-runner $gungraun_version" >&2
+  cargo install gungraun-runner --version "$gungraun_version" --locked
 fi

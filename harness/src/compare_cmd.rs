@@ -19,6 +19,7 @@ use harness::compare::model::{
 use harness::compare::{analyze, more_rounds};
 use harness::interleave::{Progress, Servers, StratumRounds};
 use harness::measure::Sample;
+use harness::micro::{Instrument, MicroResult};
 use harness::serve::{Client, Hello};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -401,7 +402,50 @@ fn write_outputs(out: &Path, input: &CompareInput, file: &CompareFile) -> anyhow
     Ok(())
 }
 
+/// The deterministic microbenchmark figures (gungraun's instruction counts
+/// and estimated cycles) of both sides, paired by benchmark and metric. A
+/// benchmark only one side has is named on stderr and not compared.
 fn micro_pairs(base: &Path, head: &Path) -> anyhow::Result<Vec<MicroPair>> {
-    let _ = (base, head);
-    bail!("micro results are not read yet")
+    let read = |p: &Path| -> anyhow::Result<Vec<MicroResult>> {
+        Ok(harness::results::read_run(p)
+            .with_context(|| format!("reading micro results {}", p.display()))?
+            .micro)
+    };
+    let (base, head) = (read(base)?, read(head)?);
+    let deterministic = |r: &MicroResult| {
+        r.instrument == Instrument::Gungraun && r.figures.iter().any(|f| f.metric.deterministic())
+    };
+    let mut pairs = Vec::new();
+    for b in base.iter().filter(|r| deterministic(r)) {
+        let Some(h) = head
+            .iter()
+            .find(|h| h.id == b.id && h.instrument == b.instrument)
+        else {
+            eprintln!(
+                "compare: micro {} only on the base side: not compared",
+                b.id
+            );
+            continue;
+        };
+        for fb in b.figures.iter().filter(|f| f.metric.deterministic()) {
+            if let Some(fh) = h.figures.iter().find(|f| f.metric == fb.metric) {
+                pairs.push(MicroPair {
+                    id: b.id.clone(),
+                    metric: fb.metric.name().to_string(),
+                    unit: fb.unit.clone(),
+                    base: fb.value,
+                    head: fh.value,
+                });
+            }
+        }
+    }
+    for h in head.iter().filter(|r| deterministic(r)) {
+        if !base.iter().any(|b| b.id == h.id) {
+            eprintln!(
+                "compare: micro {} only on the head side: not compared",
+                h.id
+            );
+        }
+    }
+    Ok(pairs)
 }

@@ -54,7 +54,7 @@ pub fn source_dir() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
 }
 
-fn git_state(dir: &Path) -> (Option<String>, bool) {
+pub fn git_state(dir: &Path) -> (Option<String>, bool) {
     let run = |args: &[&str]| {
         Command::new("git")
             .arg("-C")

@@ -12,6 +12,8 @@
 //! [`document`] reads and writes both versioned JSON files.
 //! [`compare`] is the pure core of an A/B compare of two builds: paired
 //! statistics, verdicts, the gate file, `compare.json` and the PR comment.
+//! [`micro`] runs the per-stage microbenchmark suites (criterion and
+//! gungraun) and parses their outputs into the same results file.
 //!
 //! Invariants: every figure carries its unit and counter source; a run
 //! whose findings differ from the ground truth fails; statistics take
@@ -25,6 +27,7 @@ pub mod document;
 pub mod environment;
 pub mod interleave;
 pub mod measure;
+pub mod micro;
 pub mod report;
 pub mod results;
 pub mod rusage;

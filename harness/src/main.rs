@@ -1,8 +1,9 @@
-//! `harness`: `run` measures the strata and writes a results file; `show`
-//! prints one; `serve` measures on request for an A/B compare; `report`
-//! writes results files as an HTML page. The binary installs a counting
-//! global allocator and hands its reader to the scanner (stage metrics) and
-//! the measurement loop.
+//! `harness`: `run` measures the strata and writes a results file; `micro`
+//! runs the stage microbenchmarks into one; `show` prints one; `serve`
+//! measures on request and `compare` drives two of those for an A/B
+//! compare; `report` writes results as an HTML page. The binary installs a
+//! counting global allocator and hands its reader to the scanner (stage
+//! metrics) and the measurement loop.
 
 mod compare_cmd;
 
@@ -10,6 +11,7 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use harness::counters::CounterSource;
 use harness::measure::{self, Config, Event, Pinning, Session, SessionConfig};
+use harness::micro::Instrument;
 use harness::{affinity, results, show};
 use scanner::git::AllocSnapshot;
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -76,6 +78,9 @@ enum Command {
     /// Answer measurement requests over stdin, one JSON line each (the A/B
     /// compare's resident side; see `harness::serve`).
     Serve(ServeArgs),
+    /// Run the stage microbenchmarks (criterion and/or gungraun) and write
+    /// or extend a results file.
+    Micro(MicroArgs),
     /// Print a results file as a table.
     Show {
         /// A results file (results/runs/*.json).
@@ -126,6 +131,90 @@ struct SessionArgs {
     /// itself; `cargo xtask corpora --test-size` builds them).
     #[arg(long)]
     test_size: bool,
+}
+
+#[derive(Debug, clap::Args)]
+struct MicroArgs {
+    /// Which suites to run: criterion, gungraun or both.
+    #[arg(long, default_value = "both")]
+    instrument: String,
+    /// Workspace whose benchmarks run (default: this harness's source tree);
+    /// another revision's worktree for an A/B comparison.
+    #[arg(long)]
+    workspace: Option<PathBuf>,
+    /// Add the results to this existing results file (replacing its micro
+    /// results).
+    #[arg(long, conflicts_with = "out")]
+    into: Option<PathBuf>,
+    /// Write a micro-only results file (no strata) here (default:
+    /// results/runs/<timestamp>-<sha>.json in the workspace).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Short criterion warm-up and measurement (gungraun is unchanged).
+    #[arg(long)]
+    quick: bool,
+}
+
+fn micro(args: MicroArgs) -> anyhow::Result<()> {
+    let instruments = match args.instrument.as_str() {
+        "both" => Instrument::all().to_vec(),
+        other => vec![Instrument::from_name(other).with_context(|| {
+            format!("--instrument {other:?}: expected criterion, gungraun or both")
+        })?],
+    };
+    let workspace = args
+        .workspace
+        .unwrap_or_else(|| harness::environment::source_dir().to_owned());
+    let results = harness::micro::run(&workspace, &instruments, args.quick)?;
+    let (run, out) = match args.into {
+        Some(path) => {
+            let mut run = results::read_run(&path)?;
+            run.micro = results;
+            (run, path)
+        }
+        None => {
+            let run = micro_only_run(&workspace, results)?;
+            let out = args.out.unwrap_or_else(|| {
+                results::run_path(&workspace, &run.created, run.environment.git_sha.as_deref())
+            });
+            (run, out)
+        }
+    };
+    results::write_run(&run, &out)?;
+    print!("{}", show::render(&run));
+    println!("\nresults: {}", out.display());
+    Ok(())
+}
+
+/// A results file holding only micro results: no strata, the default
+/// configuration, the environment with the measured workspace's revision.
+fn micro_only_run(
+    workspace: &std::path::Path,
+    micro: Vec<harness::micro::MicroResult>,
+) -> anyhow::Result<results::RunFile> {
+    let (_, report) = harness::counters::Counters::open(None).map_err(anyhow::Error::msg)?;
+    let mut environment = harness::environment::Environment::capture(Vec::new(), report);
+    (environment.git_sha, environment.git_dirty) = harness::environment::git_state(workspace);
+    let defaults = Config::new(corpora::default_root());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    Ok(results::RunFile {
+        schema: results::SchemaVersion::current(),
+        created: results::rfc3339(now),
+        environment,
+        config: results::RunConfig {
+            iterations: 0,
+            warmup: 0,
+            threads: defaults.threads,
+            max_reruns: 0,
+            thresholds: defaults.thresholds,
+            bootstrap_resamples: defaults.bootstrap.resamples,
+            bootstrap_seed: defaults.bootstrap.seed,
+        },
+        strata: Vec::new(),
+        micro,
+    })
 }
 
 impl SessionArgs {
@@ -315,6 +404,7 @@ fn main() -> std::process::ExitCode {
         Command::Compare(args) => compare_cmd::run(*args),
         Command::Run(args) => run(args).map(ok),
         Command::Serve(args) => serve(args).map(ok),
+        Command::Micro(args) => micro(args).map(ok),
         Command::Show { file } => results::read_run(&file)
             .map(|r| print!("{}", show::render(&r)))
             .map(ok)

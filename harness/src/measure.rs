@@ -708,5 +708,6 @@ pub fn run(
             bootstrap_seed: config.bootstrap.seed,
         },
         strata,
+        micro: Vec::new(),
     })
 }

@@ -6,20 +6,21 @@
 //! plus, per metric and per stage, the samples and their [`Summary`].
 //! [`read_run`] checks the schema's major version before anything else and
 //! refuses other majors with an error naming the file and both versions;
-//! minor versions only add fields, which older readers ignore (see
-//! [`crate::document`]).
+//! minor versions only add fields, which older readers ignore (1.1 added
+//! the optional `micro` results; see [`crate::document`]).
 
 use crate::contamination::{Baseline, Noise, Thresholds, Verdict};
 use crate::counters::CounterSource;
 use crate::document::{self, DocumentError};
 use crate::environment::Environment;
+use crate::micro::MicroResult;
 use crate::stats::Summary;
 use corpora::Stratum;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 pub const SCHEMA_MAJOR: u32 = 1;
-pub const SCHEMA_MINOR: u32 = 0;
+pub const SCHEMA_MINOR: u32 = 1;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SchemaVersion {
@@ -248,6 +249,10 @@ pub struct RunFile {
     pub environment: Environment,
     pub config: RunConfig,
     pub strata: Vec<StratumRun>,
+    /// Stage microbenchmark results (schema 1.1; absent in 1.0 files and
+    /// in runs without them), see `docs/benchmarking.md`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub micro: Vec<MicroResult>,
 }
 
 /// Why a results file could not be read or written.

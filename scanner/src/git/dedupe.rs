@@ -236,6 +236,9 @@ impl Dedupe {
         Ok((out, std::mem::take(&mut self.paths), metrics))
     }
 
+    /// K-way merge of the spilled runs. Allocates per run (readers, heap
+    /// slots) and once for the output, never per record (guarded by
+    /// `tests/git_alloc_guard.rs`).
     fn merge(&mut self) -> Result<Vec<Unique>> {
         let mut readers = Vec::with_capacity(self.runs.len());
         for run in &self.runs {
@@ -244,7 +247,7 @@ impl Dedupe {
             readers.push(BufReader::with_capacity(64 * 1024, f));
         }
         let mut heads: Vec<Option<(ObjectId, Ctx)>> = Vec::with_capacity(readers.len());
-        let mut heap = BinaryHeap::new();
+        let mut heap = BinaryHeap::with_capacity(readers.len());
         for (i, r) in readers.iter_mut().enumerate() {
             let h = read_record(r).map_err(|e| self.spill_err(e))?;
             if let Some((oid, _)) = &h {
@@ -252,12 +255,16 @@ impl Dedupe {
             }
             heads.push(h);
         }
-        let mut out = Vec::new();
+        // At most one unique blob per spilled record: the output never grows.
+        let records = usize::try_from(self.metrics.spill_bytes).unwrap_or(0) / RECORD;
+        let mut out = Vec::with_capacity(records);
+        let mut advance = Vec::with_capacity(readers.len());
         while let Some(Reverse((oid, i))) = heap.pop() {
             let Some((_, mut best)) = heads[i].take() else {
                 continue;
             };
-            let mut advance = vec![i];
+            advance.clear();
+            advance.push(i);
             while let Some(Reverse((next, j))) = heap.peek().copied() {
                 if next != oid {
                     break;
@@ -270,7 +277,7 @@ impl Dedupe {
                 }
                 advance.push(j);
             }
-            for j in advance {
+            for &j in &advance {
                 let h = read_record(&mut readers[j]).map_err(|e| self.spill_err(e))?;
                 if let Some((o, _)) = &h {
                     heap.push(Reverse((*o, j)));

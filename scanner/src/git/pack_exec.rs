@@ -103,7 +103,10 @@ struct Decoder {
 
 /// Inflates the zlib stream at the start of `input` into `out`, which must
 /// decode to exactly `size` bytes. Returns the compressed bytes consumed.
-pub(crate) fn inflate_exact(
+///
+/// Public so that the stage microbenchmarks (`benches/stages*.rs`) can time
+/// inflate alone; errors are messages, the caller adds the file and offset.
+pub fn inflate_exact(
     z: &mut Decompress,
     input: &[u8],
     size: usize,
@@ -156,7 +159,9 @@ fn delta_result_size(delta: &[u8]) -> Result<u64, String> {
 }
 
 /// Applies git delta `delta` to `base`, writing the result to `out`.
-pub(crate) fn apply_delta(base: &[u8], delta: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
+///
+/// Public for the stage microbenchmarks, like [`inflate_exact`].
+pub fn apply_delta(base: &[u8], delta: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
     let mut pos = 0;
     let base_size = varint(delta, &mut pos)?;
     let result_size = varint(delta, &mut pos)?;
@@ -471,8 +476,15 @@ fn run_pack<S: BlobSink>(
         let Some(u) = step.deliver else { continue };
         settle(shared, u, r, path, true, &dec.out, sink, out)?;
     }
-    dec.cache.map.clear();
-    dec.cache.bytes = 0;
+    // Bases still cached at the end of a chunk go back to the pool: the
+    // next chunk reuses their buffers instead of allocating.
+    let cache = &mut dec.cache;
+    for (_, (_, v)) in cache.map.drain() {
+        if cache.pool.len() < POOL_BUFFERS && v.capacity() <= POOL_MAX_CAPACITY {
+            cache.pool.push(v);
+        }
+    }
+    cache.bytes = 0;
     Ok(())
 }
 

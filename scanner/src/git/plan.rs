@@ -63,8 +63,12 @@ pub struct Plan {
     pub skipped: Vec<Skipped>,
 }
 
-/// Base of the delta entry at `offset`, or why it has none / is bad.
-pub(crate) fn entry_at(data: &[u8], offset: u64) -> Result<pack::data::Entry, String> {
+/// The header of the pack entry at `offset` of pack bytes `data`, checked to
+/// lie inside the pack's entries, or why it cannot be read.
+///
+/// Public for the stage microbenchmarks, which take their inflate and delta
+/// inputs from real pack entries.
+pub fn entry_at(data: &[u8], offset: u64) -> Result<pack::data::Entry, String> {
     let start = usize::try_from(offset).map_err(|_| format!("offset {offset} out of range"))?;
     // The trailing 20-byte checksum is never part of an entry.
     let end = data.len().saturating_sub(20);
