@@ -56,8 +56,12 @@ pub struct CompareArgs {
     #[arg(long, default_value_t = 2)]
     threads: usize,
     /// Cores both sides are pinned to (default: the first THREADS cores).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "unpinned")]
     pin: Option<String>,
+    /// Run both sides unpinned (noisier; for machines where pinning is
+    /// not allowed).
+    #[arg(long)]
+    unpinned: bool,
     /// Corpora folder (default: $SCANNER_CORPORA_DIR or target/corpora).
     #[arg(long)]
     corpora: Option<PathBuf>,
@@ -121,13 +125,19 @@ fn check_sides(base: &Hello, head: &Hello, force: bool) -> anyhow::Result<Vec<St
 }
 
 fn server_args(args: &CompareArgs, cores: &str) -> Vec<String> {
+    let pin = if args.unpinned {
+        vec!["--unpinned".to_string()]
+    } else {
+        vec!["--pin".to_string(), cores.to_string()]
+    };
     let mut v = vec![
         "--strata".to_string(),
         args.strata.clone(),
         "--threads".into(),
         args.threads.to_string(),
-        "--pin".into(),
-        cores.to_string(),
+    ];
+    v.extend(pin);
+    v.extend([
         "--trust-corpora".into(),
         "--corpora".into(),
         args.corpora
@@ -135,7 +145,7 @@ fn server_args(args: &CompareArgs, cores: &str) -> Vec<String> {
             .unwrap_or_else(corpora::default_root)
             .display()
             .to_string(),
-    ];
+    ]);
     if args.test_size {
         v.push("--test-size".into());
     }
@@ -151,12 +161,13 @@ pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
     let strata = parse_strata(&args.strata)?;
     let gate = Gate::read(&args.gate)?;
     let cores = match &args.pin {
+        _ if args.unpinned => Vec::new(),
         Some(spec) => affinity::parse_cores(spec).map_err(anyhow::Error::msg)?,
         None => {
             let available = affinity::available();
             if available.len() < args.threads {
                 bail!(
-                    "--threads {} needs {} cores, only {available:?} are available",
+                    "--threads {} needs {} cores to pin both sides to, only {available:?} are available (pass --pin or --unpinned)",
                     args.threads,
                     args.threads
                 );
@@ -181,7 +192,12 @@ pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
     let head_hello = servers.head.hello()?;
     let forced = check_sides(&base_hello, &head_hello, args.force)?;
     eprintln!(
-        "compare: both sides ready, pinned to cores {cores_arg}, counters {}",
+        "compare: both sides ready, {}, counters {}",
+        if args.unpinned {
+            "unpinned".to_string()
+        } else {
+            format!("pinned to cores {cores_arg}")
+        },
         base_hello.counter_source.name()
     );
 

@@ -491,3 +491,35 @@ fn contaminated_rounds_are_left_out_of_the_pairs() {
     let cpb = &small.metrics[0].comparison;
     assert_eq!(cpb.paired.as_ref().unwrap().ratios.len(), 19);
 }
+
+#[test]
+fn allocation_counts_that_vary_are_compared_statistically() {
+    let gate = quick_gate();
+    let mut inp = input(&all_strata(0.0, 0.01), 7, 20, Vec::new());
+    // Threads make the counts vary a little from iteration to iteration.
+    for s in &mut inp.strata {
+        for (k, r) in s.rounds.iter_mut().enumerate() {
+            let jitter = (k % 5) as u64 * 100;
+            r.base.allocations = r.base.allocations.map(|a| a + jitter);
+            r.head.allocations = r.head.allocations.map(|a| a + (4 - k as u64 % 5) * 100);
+        }
+    }
+    let file = analyze(&inp, &gate).unwrap();
+    for s in &file.strata {
+        let m = s
+            .metrics
+            .iter()
+            .find(|m| m.metric == Metric::Allocations)
+            .unwrap();
+        assert!(!m.deterministic, "{}", s.stratum.name());
+        assert!(m.comparison.paired.is_some());
+        assert_ne!(m.comparison.verdict, Verdict::Regressed);
+        // Bytes stayed constant: still exact.
+        let b = s
+            .metrics
+            .iter()
+            .find(|m| m.metric == Metric::AllocatedBytes)
+            .unwrap();
+        assert!(b.deterministic && b.comparison.paired.is_none());
+    }
+}

@@ -181,7 +181,13 @@ fn compare_metric(
         (Err(round), _) => return Err(missing(Side::Base, round)),
         (Ok(_), Err(round)) => return Err(missing(Side::Head, round)),
     };
-    let deterministic = metric.deterministic();
+    // A metric that can be deterministic (allocation counts) is compared
+    // exactly only when it was: with several scanner threads the order in
+    // which blobs meet reused buffers varies, and so do the counts (by
+    // about 1% on the medium stratum), and then the paired statistics
+    // decide like for any measured metric.
+    let constant = |v: &[f64]| v.windows(2).all(|w| w[0] == w[1]);
+    let deterministic = metric.deterministic() && constant(&base_values) && constant(&head_values);
     let pairs = if deterministic {
         None
     } else {
