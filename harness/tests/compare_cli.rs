@@ -23,7 +23,7 @@ fn test_corpora() -> PathBuf {
 /// the gate's sensitivity (docs/benchmarking.md has that experiment).
 fn quick_gate(dir: &Path) -> PathBuf {
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../perf-gate.toml"))
-        .unwrap()
+        .expect("the committed gate file reads")
         .replace("initial = 20", "initial = 4")
         .replace("extend_by = 10", "extend_by = 2")
         .replace("max = 60", "max = 6")
@@ -31,7 +31,7 @@ fn quick_gate(dir: &Path) -> PathBuf {
         .replace("threshold = 0.02", "threshold = 0.4")
         .replace("scale = { small = 10 }", "scale = { small = 2 }");
     let path = dir.join("gate.toml");
-    std::fs::write(&path, text).unwrap();
+    std::fs::write(&path, text).expect("the test gate file writes");
     path
 }
 
