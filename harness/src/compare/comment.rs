@@ -230,15 +230,42 @@ fn summary_line(file: &CompareFile) -> String {
             file.findings.head_count,
             short(&file.findings.head_digest),
         ),
-        GateOutcome::Inconclusive => format!(
-            "**perf gate: ⚠️ inconclusive** — {} after {} rounds{}",
-            listed(&gated_with(file, Verdict::Inconclusive)),
-            file.method.rounds,
-            largest_mdc(file).map_or(String::new(), |m| format!(
-                "; smallest detectable change ±{:.2}%",
-                m * 100.0
-            )),
-        ),
+        GateOutcome::Inconclusive => {
+            // The rounds and detectable change of the strata that stayed
+            // inconclusive, not of the cheap stratum that ran the most.
+            let open: Vec<&StratumComparison> = file
+                .strata
+                .iter()
+                .filter(|s| {
+                    s.metrics.iter().any(|m| {
+                        m.comparison.gated && m.comparison.verdict == Verdict::Inconclusive
+                    })
+                })
+                .collect();
+            let rounds = open
+                .iter()
+                .map(|s| format!("{} {}", s.stratum.name(), s.rounds))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let mdc = open
+                .iter()
+                .filter_map(|s| s.min_detectable_change)
+                .reduce(f64::max)
+                .or_else(|| largest_mdc(file));
+            format!(
+                "**perf gate: ⚠️ inconclusive** — {} after {} rounds{}",
+                listed(&gated_with(file, Verdict::Inconclusive)),
+                if rounds.is_empty() {
+                    file.method.rounds.to_string()
+                } else {
+                    format!("({rounds})")
+                },
+                mdc.map_or(String::new(), |m| format!(
+                    "; smallest detectable change ±{:.2}%",
+                    m * 100.0
+                )),
+            )
+        }
     };
     format!("{MARKER} {body} {sides}")
 }
