@@ -6,6 +6,7 @@
 
 mod support;
 
+use scanner::git::TableHashing;
 use scanner::git::repo::Repo;
 use scanner::git::tree_diff::TreeDiff;
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -136,7 +137,11 @@ fn merge_allocs(runs: usize, per_run: usize) -> (u64, usize) {
     use scanner::git::dedupe::{Dedupe, ENTRY_COST};
     let dir = tempfile::tempdir().expect("temporary directory");
     // Spills exactly at `per_run` distinct ids; each id is in two runs.
-    let mut d = Dedupe::new((per_run - 1) * ENTRY_COST, dir.path().to_owned());
+    let mut d = Dedupe::new(
+        (per_run - 1) * ENTRY_COST,
+        dir.path().to_owned(),
+        TableHashing::default(),
+    );
     for r in 0..runs {
         for i in 0..per_run {
             let n = (r * per_run / 2 + i) as u64;
@@ -196,7 +201,7 @@ fn pack_exec_does_not_allocate_per_object() {
     let mut m = StageMetrics::default();
     let selected = repo.select(&scanner::git::Selection::All, &mut m).unwrap();
     let spill = tempfile::tempdir().unwrap();
-    let mut dd = dedupe::Dedupe::new(usize::MAX, spill.path().to_owned());
+    let mut dd = dedupe::Dedupe::new(usize::MAX, spill.path().to_owned(), TableHashing::default());
     let mut src = repo.pack_trees(32 << 20);
     let mut td = TreeDiff::new(32 << 20, built.repo.clone());
     let n = selected.commits.len();
@@ -211,8 +216,8 @@ fn pack_exec_does_not_allocate_per_object() {
     let (uniques, paths, _) = dd.finish(StageTimer::start()).unwrap();
     let map = mapping::map(&repo.objects_dir(), &uniques, &mut m).unwrap();
     // The same chunks once, and three times over (fresh maps of the packs).
-    let once = plan::plan(&map, &uniques, 1, &mut m);
-    let mut thrice = plan::plan(&map, &uniques, 1, &mut m);
+    let once = plan::plan(&map, &uniques, 1, TableHashing::default(), &mut m);
+    let mut thrice = plan::plan(&map, &uniques, 1, TableHashing::default(), &mut m);
     thrice.chunks = (0..3)
         .flat_map(|_| {
             once.chunks.iter().map(|c| match c {

@@ -8,7 +8,7 @@
 mod support;
 
 use proptest::prelude::*;
-use scanner::git::{Selection, Status, dedupe::ENTRY_COST};
+use scanner::git::{Selection, Status, TableHashing, dedupe::ENTRY_COST};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 use support::*;
@@ -62,6 +62,7 @@ proptest! {
         budget_entries in prop::sample::select(vec![1usize, 2, 3, 7, 20, 100, 1 << 20]),
         tree_cache in prop::sample::select(vec![0usize, 4096, 64 << 20]),
         base_cache in prop::sample::select(vec![0usize, 1024, 16 << 20]),
+        table_hashing in prop::sample::select(TableHashing::all().to_vec()),
     ) {
         let (r, base) = baseline();
         let mut opts = options(r.path(), Selection::All);
@@ -69,6 +70,7 @@ proptest! {
         opts.dedupe_budget = budget_entries * ENTRY_COST;
         opts.tree_cache_budget = tree_cache;
         opts.base_cache_budget = base_cache;
+        opts.table_hashing = table_hashing;
         let (o, seen) = run(&opts);
         prop_assert_eq!(o.status, Status::Complete);
         prop_assert_eq!(&seen, base);

@@ -30,6 +30,7 @@
 
 use crate::git::error::{Error, Result};
 use crate::git::metrics::{StageMetrics, StageTimer};
+use crate::git::table_hash::{TableHasher, TableHashing, TableMap};
 use crate::sink::ChangeKind;
 use gix::ObjectId;
 use std::cmp::{Ordering, Reverse};
@@ -66,10 +67,19 @@ pub struct Unique {
 #[derive(Debug, Default)]
 pub struct Paths {
     list: Vec<Box<[u8]>>,
-    map: std::collections::HashMap<Box<[u8]>, u32>,
+    // Paths are chosen by the repository's author: seeded per process unless
+    // the caller asks for fixed keys (see `table_hash`).
+    map: TableMap<Box<[u8]>, u32>,
 }
 
 impl Paths {
+    fn new(hashing: TableHashing) -> Self {
+        Paths {
+            list: Vec::new(),
+            map: TableMap::with_hasher(TableHasher::new(hashing)),
+        }
+    }
+
     pub fn get(&self, id: u32) -> &[u8] {
         self.list.get(id as usize).map(|p| &p[..]).unwrap_or(&[])
     }
@@ -119,11 +129,12 @@ pub struct Dedupe {
 }
 
 impl Dedupe {
-    /// `budget` bytes of candidate table; runs go to `spill_dir`.
-    pub fn new(budget: usize, spill_dir: PathBuf) -> Self {
+    /// `budget` bytes of candidate table; runs go to `spill_dir`; the path
+    /// intern table is seeded as `hashing` says.
+    pub fn new(budget: usize, spill_dir: PathBuf, hashing: TableHashing) -> Self {
         Dedupe {
             map: Default::default(),
-            paths: Paths::default(),
+            paths: Paths::new(hashing),
             budget,
             spill_dir,
             runs: Vec::new(),
@@ -340,15 +351,17 @@ mod tests {
         #![proptest_config(ProptestConfig { cases: 64, failure_persistence: None, ..ProptestConfig::default() })]
 
         /// Whatever the budget (hence the number of spilled runs) and the
-        /// arrival order, each blob gets the minimum context.
+        /// arrival order, each blob gets the minimum context (with either
+        /// table hashing: the result must not depend on it).
         #[test]
         fn result_is_the_minimum_whatever_the_budget(
             cands in prop::collection::vec((0u8..40, 0u32..30, 0u32..3, 0usize..6, any::<bool>()), 0..300),
             budget_entries in 0usize..50,
+            hashing in prop::sample::select(TableHashing::all().to_vec()),
         ) {
             const PATHS: [&str; 6] = ["b", "a/x", "a", "a/x/y", "c", "a-"];
             let dir = tempfile::tempdir().unwrap();
-            let mut d = Dedupe::new(budget_entries * ENTRY_COST, dir.path().to_owned());
+            let mut d = Dedupe::new(budget_entries * ENTRY_COST, dir.path().to_owned(), hashing);
             let mut want: BTreeMap<ObjectId, (u32, &str, u32, ChangeKind)> = BTreeMap::new();
             for &(o, commit, parent, p, added) in &cands {
                 let change = if added { ChangeKind::Added } else { ChangeKind::Modified };

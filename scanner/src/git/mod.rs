@@ -11,6 +11,9 @@
 //! - [`pack_exec`]: inflate and resolve deltas on worker threads, deliver
 //!   bytes to the caller's sinks.
 //!
+//! [`table_hash`] seeds the hash tables keyed by repository data (per
+//! process by default, fixed for instruction-count benchmarks).
+//!
 //! It returns an [`Outcome`] (per-stage metrics, counts, Complete/Partial with
 //! the skipped objects and why) and the sinks. Object parsing is gix's
 //! (`gix::objs`, `gix::odb::pack`, `gix::commitgraph`); inflate is zlib-rs
@@ -25,11 +28,13 @@ pub mod metrics;
 pub mod pack_exec;
 pub mod plan;
 pub mod repo;
+pub mod table_hash;
 pub mod tree_diff;
 
 pub use error::{Error, Result};
 pub use metrics::{AllocSnapshot, StageMetrics, StageTimer, set_alloc_counter};
 pub use repo::Selection;
+pub use table_hash::TableHashing;
 
 use crate::sink::SinkFactory;
 use gix::ObjectId;
@@ -58,6 +63,11 @@ pub struct Options {
     pub tree_cache_budget: usize,
     /// Bytes of decoded delta bases each exec worker keeps cached.
     pub base_cache_budget: usize,
+    /// Keys of the hash tables keyed by repository data (dedupe's paths,
+    /// plan's pack offsets): per process (the default; resists hash
+    /// flooding) or fixed (the same instructions in every run, for
+    /// instruction-count benchmarks). Results do not depend on it.
+    pub table_hashing: TableHashing,
 }
 
 impl Options {
@@ -75,6 +85,7 @@ impl Options {
             max_blob_size: 64 << 20,
             tree_cache_budget: 32 << 20,
             base_cache_budget: 16 << 20,
+            table_hashing: TableHashing::PerProcess,
         }
     }
 }
@@ -247,7 +258,7 @@ pub fn scan<F: SinkFactory>(opts: &Options, factory: &F) -> Result<(Outcome, Vec
     // Tree diff, feeding dedupe as it goes.
     let timer = StageTimer::start();
     let spill_dir = opts.spill_dir.clone().unwrap_or_else(std::env::temp_dir);
-    let mut dd = dedupe::Dedupe::new(opts.dedupe_budget, spill_dir);
+    let mut dd = dedupe::Dedupe::new(opts.dedupe_budget, spill_dir, opts.table_hashing);
     // PERF: newest commits first. git stores the newest version of a tree
     // whole and older ones as deltas against it, so walking history
     // backwards finds each tree's delta base in the pack cache; oldest-first
@@ -287,7 +298,13 @@ pub fn scan<F: SinkFactory>(opts: &Options, factory: &F) -> Result<(Outcome, Vec
 
     // Mapping and plan.
     let mapping = mapping::map(&repo.objects_dir(), &uniques, &mut stages.mapping)?;
-    let plan = plan::plan(&mapping, &uniques, opts.threads, &mut stages.plan);
+    let plan = plan::plan(
+        &mapping,
+        &uniques,
+        opts.threads,
+        opts.table_hashing,
+        &mut stages.plan,
+    );
 
     // Exec.
     let timer = StageTimer::start();

@@ -21,10 +21,10 @@
 use crate::git::dedupe::Unique;
 use crate::git::mapping::{Location, Mapping};
 use crate::git::metrics::{StageMetrics, StageTimer};
+use crate::git::table_hash::{TableHasher, TableHashing, TableMap};
 use crate::git::{SkipReason, Skipped};
 use gix::odb::pack;
 use memmap2::Mmap;
-use std::collections::HashMap;
 use std::path::Path;
 
 /// Longest delta chain followed (git's own default depth is 50, max 4095).
@@ -115,8 +115,16 @@ fn corrupt(oid: gix::ObjectId, file: &Path, offset: Option<u64>, message: String
     }
 }
 
-/// Builds the plan. `threads` only shapes the chunking.
-pub fn plan(mapping: &Mapping, uniques: &[Unique], threads: usize, m: &mut StageMetrics) -> Plan {
+/// Builds the plan. `threads` only shapes the chunking; `hashing` seeds the
+/// table of steps (keyed by pack offsets, which the repository chooses) and
+/// never changes the plan.
+pub fn plan(
+    mapping: &Mapping,
+    uniques: &[Unique],
+    threads: usize,
+    hashing: TableHashing,
+    m: &mut StageMetrics,
+) -> Plan {
     let timer = StageTimer::start();
     let mut by_pack: Vec<Vec<(u64, u32)>> = vec![Vec::new(); mapping.packs.len()];
     let mut loose = Vec::new();
@@ -172,6 +180,7 @@ pub fn plan(mapping: &Mapping, uniques: &[Unique], threads: usize, m: &mut Stage
         m.bytes_in += map.len() as u64;
         targets.sort_unstable();
         let steps = pack_steps(
+            hashing,
             &map,
             pack_id as u32,
             mapping,
@@ -225,7 +234,7 @@ pub(crate) fn open_pack(path: &Path) -> Result<Mmap, String> {
 // PERF: cutting chunks by target offset instead made chunks re-decode the
 // bases below them: 46725 entries inflated instead of 26987 and exec 417 ms
 // instead of 171 ms (2 threads, 6000-commit synthetic repository).
-fn split_families(steps: HashMap<u64, (Step, u64)>, chunk_len: usize) -> Vec<Vec<Step>> {
+fn split_families(steps: TableMap<u64, (Step, u64)>, chunk_len: usize) -> Vec<Vec<Step>> {
     let mut all: Vec<(u64, Step)> = steps.into_values().map(|(s, root)| (root, s)).collect();
     all.sort_unstable_by_key(|(root, s)| (*root, s.offset));
     let mut chunks = Vec::new();
@@ -252,7 +261,12 @@ fn split_families(steps: HashMap<u64, (Step, u64)>, chunk_len: usize) -> Vec<Vec
 /// Walks the delta chain of every target of one pack; returns each planned
 /// entry with the offset of its chain's root (the base object it descends
 /// from).
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one pack's inputs, each used once; a struct would only rename them"
+)]
 fn pack_steps(
+    hashing: TableHashing,
     data: &[u8],
     pack_id: u32,
     mapping: &Mapping,
@@ -260,8 +274,12 @@ fn pack_steps(
     uniques: &[Unique],
     path: &Path,
     skipped: &mut Vec<Skipped>,
-) -> HashMap<u64, (Step, u64)> {
-    let mut steps: HashMap<u64, (Step, u64)> = HashMap::with_capacity(targets.len());
+) -> TableMap<u64, (Step, u64)> {
+    // The iteration order of this table only reaches `split_families`, which
+    // sorts by (root, offset), unique per step: the plan is the same
+    // whatever the hasher.
+    let mut steps: TableMap<u64, (Step, u64)> =
+        TableMap::with_capacity_and_hasher(targets.len(), TableHasher::new(hashing));
     let mut chain = Vec::new();
     'targets: for &(offset, u) in targets {
         chain.clear();
