@@ -51,6 +51,26 @@ impl Stratum {
         Stratum::all().into_iter().find(|s| s.name() == name)
     }
 
+    /// A comma-separated list such as `small,medium` (blanks ignored); the
+    /// error names the first unknown stratum, or says the list is empty.
+    pub fn parse_list(list: &str) -> Result<Vec<Stratum>, String> {
+        let mut strata = Vec::new();
+        for name in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            match Stratum::from_name(name) {
+                Some(s) => strata.push(s),
+                None => {
+                    return Err(format!(
+                        "unknown stratum {name:?} (expected small, medium or large)"
+                    ));
+                }
+            }
+        }
+        if strata.is_empty() {
+            return Err("no strata given".into());
+        }
+        Ok(strata)
+    }
+
     /// The benchmark-sized spec.
     pub fn spec(self) -> Spec {
         match self {
@@ -242,6 +262,22 @@ impl Spec {
         }
         h.update(serde_json::to_vec(self).unwrap_or_default());
         hex::encode(h.finalize())
+    }
+}
+
+#[cfg(test)]
+mod list_tests {
+    use super::Stratum;
+
+    #[test]
+    fn strata_lists_parse_or_name_the_bad_entry() {
+        assert_eq!(
+            Stratum::parse_list(" small, large ,"),
+            Ok(vec![Stratum::Small, Stratum::Large])
+        );
+        let e = Stratum::parse_list("small,tiny").unwrap_err();
+        assert!(e.contains("\"tiny\""), "{e}");
+        assert!(Stratum::parse_list(" , ").is_err());
     }
 }
 

@@ -92,17 +92,7 @@ pub struct CompareArgs {
 }
 
 fn parse_strata(list: &str) -> anyhow::Result<Vec<Stratum>> {
-    let mut strata = Vec::new();
-    for name in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        match Stratum::from_name(name) {
-            Some(s) => strata.push(s),
-            None => bail!("--strata: unknown stratum {name:?} (expected small, medium or large)"),
-        }
-    }
-    if strata.is_empty() {
-        bail!("--strata: no strata given");
-    }
-    Ok(strata)
+    Stratum::parse_list(list).map_err(|e| anyhow::anyhow!("--strata: {e}"))
 }
 
 /// Both servers' greetings must describe one machine and one set of corpora.

@@ -7,7 +7,7 @@
 
 mod compare_cmd;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 use harness::counters::CounterSource;
 use harness::measure::{self, Config, Event, Pinning, Session, SessionConfig};
@@ -219,21 +219,7 @@ fn micro_only_run(
 
 impl SessionArgs {
     fn strata(&self) -> anyhow::Result<Vec<corpora::Stratum>> {
-        let mut strata = Vec::new();
-        for name in self
-            .strata
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-        {
-            match corpora::Stratum::from_name(name) {
-                Some(s) => strata.push(s),
-                None => {
-                    bail!("--strata: unknown stratum {name:?} (expected small, medium or large)")
-                }
-            }
-        }
-        Ok(strata)
+        corpora::Stratum::parse_list(&self.strata).map_err(|e| anyhow::anyhow!("--strata: {e}"))
     }
 
     fn pinning(&self) -> anyhow::Result<Pinning> {

@@ -1,7 +1,7 @@
 //! `cargo xtask corpora`: builds the three strata under `target/corpora/`
 //! (cached by spec key) and prints their measured shape.
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use corpora::{Built, Stratum, build, default_root};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -21,14 +21,7 @@ pub struct Args {
 
 /// Parses a comma-separated strata list.
 pub fn parse_strata(list: &str) -> anyhow::Result<Vec<Stratum>> {
-    let mut strata = Vec::new();
-    for name in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        match Stratum::from_name(name) {
-            Some(s) => strata.push(s),
-            None => bail!("unknown stratum {name:?} in --strata (expected small, medium or large)"),
-        }
-    }
-    Ok(strata)
+    Stratum::parse_list(list).map_err(|e| anyhow::anyhow!("--strata: {e}"))
 }
 
 /// Builds (or reuses) the corpora of `strata` under `root`, in parallel:
