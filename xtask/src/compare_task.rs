@@ -242,6 +242,7 @@ fn micro(
     dir: &Path,
     target: &Path,
     cache: &Path,
+    corpora_root: &Path,
 ) -> anyhow::Result<Option<PathBuf>> {
     let out = cache.join(format!("{}.json", side.short()));
     if !side.dirty && out.exists() {
@@ -265,6 +266,9 @@ fn micro(
     let status = Command::new(harness)
         .current_dir(dir)
         .env("CARGO_TARGET_DIR", target)
+        // Both sides read their benchmark inputs from the one corpora
+        // folder, so the inputs (and their paths) are the same bytes.
+        .env("SCANNER_CORPORA_DIR", corpora_root)
         .args(["micro", "--instrument", "gungraun", "--workspace"])
         .arg(dir)
         .arg("--out")
@@ -351,7 +355,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         let micro_file = if args.no_micro {
             None
         } else {
-            micro(side, &bin, &dir, &side_target, &micro_cache)?
+            micro(side, &bin, &dir, &side_target, &micro_cache, &corpora_root)?
         };
         check_interrupt(&interrupted)?;
         sides.push((bin, micro_file));
