@@ -11,6 +11,7 @@
 //! (documented in `docs/methodology.md`). Parsers take the file contents as
 //! strings so they are tested without a live `/proc`.
 
+use crate::stats::{self, Samples};
 use serde::{Deserialize, Serialize};
 
 /// Linux reports `/proc/stat` times in USER_HZ ticks, 100 per second on every
@@ -74,18 +75,8 @@ pub struct Baseline {
 impl Baseline {
     /// Medians over `(noise, wall seconds)` of the warm-ups; zero without any.
     pub fn from_warmups(warmups: &[(Noise, f64)]) -> Baseline {
-        let median = |mut v: Vec<f64>| {
-            if v.is_empty() {
-                return 0.0;
-            }
-            v.sort_by(f64::total_cmp);
-            let n = v.len();
-            if n % 2 == 1 {
-                v[n / 2]
-            } else {
-                (v[n / 2 - 1] + v[n / 2]) / 2.0
-            }
-        };
+        // No (or no valid) warm-up sets no baseline.
+        let median = |v: Vec<f64>| Samples::new(v).map_or(0.0, |s| stats::median(&s));
         Baseline {
             pressure_fraction: median(
                 warmups

@@ -481,7 +481,7 @@ impl Session {
             });
         }
         let found = truth::found(&report);
-        let diff = c.manifest.compare(&found, false);
+        let diff = truth::check(&c.manifest, &found, false);
         let truth_diff = (!diff.is_exact()).then(|| diff.to_string());
         if let (TruthPolicy::Enforce, Some(diff)) = (policy, &truth_diff) {
             return Err(MeasureError::Truth {

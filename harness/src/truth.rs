@@ -27,7 +27,12 @@ pub fn found(report: &Report) -> BTreeSet<ExpectedFinding> {
         .collect()
 }
 
-/// How `report` differs from what `manifest` says a scan must find.
-pub fn check(manifest: &Manifest, report: &Report, scan_binary: bool) -> TruthDiff {
-    manifest.compare(&found(report), scan_binary)
+/// How `found` (see [`found`]) differs from what `manifest` says a scan
+/// must find. Taking the converted set lets the caller also digest it.
+pub fn check(
+    manifest: &Manifest,
+    found: &BTreeSet<ExpectedFinding>,
+    scan_binary: bool,
+) -> TruthDiff {
+    manifest.compare(found, scan_binary)
 }
