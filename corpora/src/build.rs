@@ -12,7 +12,7 @@
 use crate::history::{self, History, IntroKind, PlantWhat};
 use crate::manifest::{Introduction, MANIFEST_VERSION, Manifest, Occurrence, ScanSelection, Stats};
 use crate::secrets::fingerprint;
-use crate::spec::{Spec, Stratum};
+use crate::spec::{Spec, Stratum, StratumSpec};
 use std::collections::HashMap;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};

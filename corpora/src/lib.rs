@@ -25,4 +25,4 @@ pub mod spec;
 
 pub use build::{BuildError, Built, build, build_stratum, default_root};
 pub use manifest::Manifest;
-pub use spec::{Spec, Stratum};
+pub use spec::{Spec, Stratum, StratumSpec};

@@ -22,57 +22,21 @@ const GENERATOR_SOURCES: &[&str] = &[
     include_str!("spec.rs"),
 ];
 
-/// The three end-to-end benchmark strata.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Stratum {
-    /// Small range, few candidates: constant overhead.
-    Small,
-    /// Many tree entries, moderate duplicates, spilling dedupe.
-    Medium,
-    /// Long history, many branches and merges, many duplicate blobs, several packs.
-    Large,
+pub use harness_model::Stratum;
+
+/// The generator spec of each stratum: the shape behind the model's
+/// [`Stratum`] axis.
+pub trait StratumSpec {
+    /// The benchmark-sized spec.
+    fn spec(self) -> Spec;
+    /// A small variant with the same shape, for the test suite: same
+    /// features (branches, merges, packs, MIDX, large file, every plant case)
+    /// in a few hundred commits.
+    fn test_spec(self) -> Spec;
 }
 
-impl Stratum {
-    pub fn all() -> [Stratum; 3] {
-        [Stratum::Small, Stratum::Medium, Stratum::Large]
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Stratum::Small => "small",
-            Stratum::Medium => "medium",
-            Stratum::Large => "large",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<Stratum> {
-        Stratum::all().into_iter().find(|s| s.name() == name)
-    }
-
-    /// A comma-separated list such as `small,medium` (blanks ignored); the
-    /// error names the first unknown stratum, or says the list is empty.
-    pub fn parse_list(list: &str) -> Result<Vec<Stratum>, String> {
-        let mut strata = Vec::new();
-        for name in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-            match Stratum::from_name(name) {
-                Some(s) => strata.push(s),
-                None => {
-                    return Err(format!(
-                        "unknown stratum {name:?} (expected small, medium or large)"
-                    ));
-                }
-            }
-        }
-        if strata.is_empty() {
-            return Err("no strata given".into());
-        }
-        Ok(strata)
-    }
-
-    /// The benchmark-sized spec.
-    pub fn spec(self) -> Spec {
+impl StratumSpec for Stratum {
+    fn spec(self) -> Spec {
         match self {
             Stratum::Small => Spec {
                 name: "small".into(),
@@ -167,10 +131,7 @@ impl Stratum {
         }
     }
 
-    /// A small variant with the same shape, for the test suite: same
-    /// features (branches, merges, packs, MIDX, large file, every plant case)
-    /// in a few hundred commits.
-    pub fn test_spec(self) -> Spec {
+    fn test_spec(self) -> Spec {
         let mut s = self.spec();
         s.name = format!("{}-test", s.name);
         s.initial_files = (s.initial_files / 40).max(40);
@@ -266,22 +227,6 @@ impl Spec {
 }
 
 #[cfg(test)]
-mod list_tests {
-    use super::Stratum;
-
-    #[test]
-    fn strata_lists_parse_or_name_the_bad_entry() {
-        assert_eq!(
-            Stratum::parse_list(" small, large ,"),
-            Ok(vec![Stratum::Small, Stratum::Large])
-        );
-        let e = Stratum::parse_list("small,tiny").unwrap_err();
-        assert!(e.contains("\"tiny\""), "{e}");
-        assert!(Stratum::parse_list(" , ").is_err());
-    }
-}
-
-#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -292,13 +237,5 @@ mod tests {
         assert_eq!(a.cache_key(), b.cache_key());
         b.commits += 1;
         assert_ne!(a.cache_key(), b.cache_key());
-    }
-
-    #[test]
-    fn names_round_trip() {
-        for s in Stratum::all() {
-            assert_eq!(Stratum::from_name(s.name()), Some(s));
-        }
-        assert_eq!(Stratum::from_name("huge"), None);
     }
 }

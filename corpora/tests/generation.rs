@@ -4,7 +4,7 @@
 mod support;
 
 use corpora::secrets::{DecoyKind, SecretKind};
-use corpora::{Stratum, build};
+use corpora::{Stratum, StratumSpec, build};
 use std::collections::HashSet;
 use support::{blobs_per_fingerprint, check_manifest, git_out};
 

@@ -11,51 +11,8 @@
 //! their [`CounterSource`]: perf cycles are CPU cycles summed over all threads
 //! of the scan; TSC cycles are elapsed wall time in reference cycles.
 
-use serde::{Deserialize, Serialize};
+pub use harness_model::{CounterReport, CounterSource};
 use std::time::{Duration, Instant};
-
-/// Where a cycle figure came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CounterSource {
-    /// `PERF_COUNT_HW_CPU_CYCLES`, user space, summed over threads.
-    PerfEvent,
-    /// Time-stamp counter: elapsed reference cycles.
-    Tsc,
-    /// Monotonic clock nanoseconds (no TSC on this architecture).
-    Monotonic,
-}
-
-impl CounterSource {
-    pub fn all() -> [CounterSource; 3] {
-        [
-            CounterSource::PerfEvent,
-            CounterSource::Tsc,
-            CounterSource::Monotonic,
-        ]
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            CounterSource::PerfEvent => "perf_event",
-            CounterSource::Tsc => "tsc",
-            CounterSource::Monotonic => "monotonic",
-        }
-    }
-
-    pub fn from_name(s: &str) -> Option<CounterSource> {
-        CounterSource::all().into_iter().find(|c| c.name() == s)
-    }
-
-    /// Unit of the cycle figures from this source.
-    pub fn unit(self) -> &'static str {
-        match self {
-            CounterSource::PerfEvent => "cpu cycles",
-            CounterSource::Tsc => "reference cycles",
-            CounterSource::Monotonic => "ns",
-        }
-    }
-}
 
 /// Reads the time-stamp counter.
 #[cfg(target_arch = "x86_64")]
@@ -108,16 +65,6 @@ pub struct Counters {
     start_time: Option<Instant>,
 }
 
-/// What [`Counters::open`] found, for the environment fingerprint.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct CounterReport {
-    pub source: CounterSource,
-    pub instructions: bool,
-    pub tsc_hz: Option<f64>,
-    /// Why a better source was not used (empty when perf-event works).
-    pub fallback_reason: Option<String>,
-}
-
 fn open_hw(kind: perf_event::events::Hardware) -> std::io::Result<perf_event::Counter> {
     let mut b = perf_event::Builder::new().kind(kind);
     // Worker threads the scanner spawns after this point are counted too.
@@ -157,7 +104,7 @@ impl Counters {
                 Err(e) => fallback_reason = Some(format!("perf_event_open(cycles): {e}")),
             }
         } else {
-            fallback_reason = Some(format!("forced {}", force.map_or("", |f| f.name())));
+            fallback_reason = Some(format!("forced {}", force.map_or("", |f| f.as_str())));
         }
         let source = match (force, tsc_hz) {
             (Some(CounterSource::Monotonic), _) | (_, None) => CounterSource::Monotonic,
@@ -283,13 +230,6 @@ mod tests {
             CounterSource::Tsc | CounterSource::Monotonic => {
                 assert!(report.fallback_reason.is_some())
             }
-        }
-    }
-
-    #[test]
-    fn names_round_trip() {
-        for s in CounterSource::all() {
-            assert_eq!(CounterSource::from_name(s.name()), Some(s));
         }
     }
 }

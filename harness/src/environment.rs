@@ -1,31 +1,13 @@
 //! The environment fingerprint stored with every run: what machine, which
 //! cores, which kernel and compiler, which source revision, which counters.
 //!
-//! Two runs are only comparable when [`Environment::mismatches`] is empty:
-//! the machine-describing fields agree (the git revision is expected to
-//! differ between the sides of a comparison).
+//! [`capture`] reads it from this machine; the type and the comparability
+//! rule ([`Environment::mismatches`]) are the model's.
 
-use crate::counters::CounterReport;
-use serde::{Deserialize, Serialize};
+use harness_model::CounterReport;
+pub use harness_model::Environment;
 use std::path::Path;
 use std::process::Command;
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Environment {
-    pub cpu_model: String,
-    pub logical_cores: usize,
-    /// Cores the measuring threads were pinned to (empty: unpinned).
-    pub pinned_cores: Vec<usize>,
-    /// `scaling_governor` of cpu0, where readable.
-    pub governor: Option<String>,
-    pub kernel: String,
-    pub rustc: String,
-    pub git_sha: Option<String>,
-    pub git_dirty: bool,
-    pub counters: CounterReport,
-    /// `constant_tsc` and `nonstop_tsc` both present: TSC ticks at a fixed rate.
-    pub invariant_tsc: bool,
-}
 
 /// `model name` and whether both invariant-TSC flags appear in `/proc/cpuinfo`.
 pub fn parse_cpuinfo(cpuinfo: &str) -> (String, bool) {
@@ -71,61 +53,24 @@ pub fn git_state(dir: &Path) -> (Option<String>, bool) {
     (sha, dirty)
 }
 
-impl Environment {
-    pub fn capture(pinned_cores: Vec<usize>, counters: CounterReport) -> Environment {
-        let (cpu_model, invariant_tsc) =
-            parse_cpuinfo(&std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default());
-        let (git_sha, git_dirty) = git_state(source_dir());
-        Environment {
-            cpu_model,
-            logical_cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
-            pinned_cores,
-            governor: read_trimmed("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor"),
-            kernel: read_trimmed("/proc/sys/kernel/osrelease").unwrap_or_else(|| "unknown".into()),
-            rustc: env!("HARNESS_RUSTC_VERSION").to_string(),
-            git_sha,
-            git_dirty,
-            counters,
-            invariant_tsc,
-        }
-    }
-
-    /// Machine-level differences that make two runs incomparable.
-    pub fn mismatches(&self, other: &Environment) -> Vec<String> {
-        let mut out = Vec::new();
-        let mut check = |name: &str, a: String, b: String| {
-            if a != b {
-                out.push(format!("{name}: {a} vs {b}"));
-            }
-        };
-        check("cpu_model", self.cpu_model.clone(), other.cpu_model.clone());
-        check(
-            "logical_cores",
-            self.logical_cores.to_string(),
-            other.logical_cores.to_string(),
-        );
-        check(
-            "pinned_cores",
-            format!("{:?}", self.pinned_cores),
-            format!("{:?}", other.pinned_cores),
-        );
-        check(
-            "governor",
-            format!("{:?}", self.governor),
-            format!("{:?}", other.governor),
-        );
-        check("kernel", self.kernel.clone(), other.kernel.clone());
-        check(
-            "counter source",
-            self.counters.source.name().into(),
-            other.counters.source.name().into(),
-        );
-        if let (Some(a), Some(b)) = (self.counters.tsc_hz, other.counters.tsc_hz)
-            && (a - b).abs() / a > 0.01
-        {
-            out.push(format!("tsc_hz: {a:.0} vs {b:.0}"));
-        }
-        out
+/// The fingerprint of this machine and process, with `pinned_cores` and the
+/// counters' report as the caller found them and the revision of the
+/// workspace the harness was built from.
+pub fn capture(pinned_cores: Vec<usize>, counters: CounterReport) -> Environment {
+    let (cpu_model, invariant_tsc) =
+        parse_cpuinfo(&std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default());
+    let (git_sha, git_dirty) = git_state(source_dir());
+    Environment {
+        cpu_model,
+        logical_cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        pinned_cores,
+        governor: read_trimmed("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor"),
+        kernel: read_trimmed("/proc/sys/kernel/osrelease").unwrap_or_else(|| "unknown".into()),
+        rustc: env!("HARNESS_RUSTC_VERSION").to_string(),
+        git_sha,
+        git_dirty,
+        counters,
+        invariant_tsc,
     }
 }
 
@@ -142,22 +87,17 @@ mod tests {
     }
 
     #[test]
-    fn capture_and_compare() {
+    fn capture_describes_this_machine() {
         let report = CounterReport {
             source: CounterSource::Tsc,
             instructions: false,
             tsc_hz: Some(2.6e9),
             fallback_reason: None,
         };
-        let a = Environment::capture(vec![0], report.clone());
+        let a = capture(vec![0], report.clone());
         assert!(a.logical_cores >= 1);
         assert!(a.rustc.starts_with("rustc "));
-        assert!(a.mismatches(&a).is_empty());
-        let mut b = a.clone();
-        b.git_sha = Some("other".into());
-        assert!(a.mismatches(&b).is_empty(), "revision may differ");
-        b.pinned_cores = vec![1];
-        b.counters.tsc_hz = Some(3.0e9);
-        assert_eq!(a.mismatches(&b).len(), 2);
+        assert_eq!(a.pinned_cores, vec![0]);
+        assert!(a.mismatches(&capture(vec![0], report)).is_empty());
     }
 }

@@ -13,10 +13,10 @@
 //!
 //! Main types: [`Servers`], [`StratumRounds`], [`PairedSample`].
 
-use crate::contamination::Verdict;
-use crate::measure::Sample;
 use crate::serve::{Client, ClientError};
-use corpora::Stratum;
+use harness_model::Stratum;
+use harness_model::contamination::Verdict;
+use harness_model::protocol::Sample;
 
 /// The two sides' servers.
 #[derive(Debug)]

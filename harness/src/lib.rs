@@ -1,37 +1,41 @@
-//! harness: pinned, warm, repeated measurement of the scanner over the
-//! benchmark strata, and the statistics and results that come out of it.
+//! harness: the runtime layer. Pinned, warm, repeated measurement of the
+//! scanner, the A/B compare driver, the microbenchmark runner, and the
+//! `harness` binary on top.
 //!
-//! Data flows one way: [`measure`] runs the scanner through its library API
-//! and reads its `Outcome` → [`results`] records raw samples → [`stats`]
-//! summarizes (pure, no IO) → [`show`] renders a table, [`report`] an HTML
-//! page with charts. Around the measurement:
-//! [`affinity`] (pinning), [`counters`] (perf-event cycles or TSC reference
-//! cycles, always with their source), [`rusage`] (CPU time, peak RSS),
-//! [`contamination`] (steal, pressure, context switches), [`environment`]
-//! (fingerprint), [`truth`] (findings against the corpora's ground truth).
-//! [`document`] reads and writes both versioned JSON files.
-//! [`compare`] is the pure core of an A/B compare of two builds: paired
-//! statistics, verdicts, the gate file, `compare.json` and the PR comment.
-//! [`micro`] runs the per-stage microbenchmark suites (criterion and
-//! gungraun) and parses their outputs into the same results file.
+//! The layers below it are crates of their own, so the compiler holds the
+//! walls: `harness-model` (documents and closed enums), `harness-analysis`
+//! (pure statistics and verdicts), `harness-report` (table, PR comment,
+//! HTML). This crate is where IO, clocks, processes and the machine live:
+//!
+//! - [`measure`] — the [`measure::Session`] over a [`measure::Workload`]
+//!   (the real one is [`scan_workload::ScanWorkload`]), the measured
+//!   region, re-runs and the ground-truth policy.
+//! - [`affinity`] (pinning), [`counters`] (perf-event cycles or TSC
+//!   reference cycles, always with their source), [`rusage`] (CPU time,
+//!   peak RSS), [`contamination`] (steal, pressure, context switches from
+//!   `/proc`), [`environment`] (the fingerprint), [`truth`] (findings in
+//!   ground-truth form), [`clock`] (the one wall-clock read).
+//! - [`serve`] (a resident session driven over stdin), [`interleave`]
+//!   (ABBA rounds over two servers), [`compare`] (the A/B driver as a
+//!   library: [`compare::drive`]).
+//! - [`micro`] — runs the stage microbenchmark suites and parses them.
+//! - [`cli`] — the flag structs `harness` and `cargo xtask` share.
 //!
 //! Invariants: every figure carries its unit and counter source; a run
 //! whose findings differ from the ground truth fails; statistics take
-//! validated samples only.
+//! validated samples only (the analysis layer refuses anything else).
 
 pub mod affinity;
+pub mod cli;
+pub mod clock;
 pub mod compare;
 pub mod contamination;
 pub mod counters;
-pub mod document;
 pub mod environment;
 pub mod interleave;
 pub mod measure;
 pub mod micro;
-pub mod report;
-pub mod results;
 pub mod rusage;
+pub mod scan_workload;
 pub mod serve;
-pub mod show;
-pub mod stats;
 pub mod truth;

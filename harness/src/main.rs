@@ -1,18 +1,20 @@
 //! `harness`: `run` measures the strata and writes a results file; `micro`
 //! runs the stage microbenchmarks into one; `show` prints one; `serve`
 //! measures on request and `compare` drives two of those for an A/B
-//! compare; `report` writes results as an HTML page. The binary installs a
-//! counting global allocator and hands its reader to the scanner (stage
-//! metrics) and the measurement loop.
-
-mod compare_cmd;
+//! compare; `report` writes results as an HTML page. A thin `main`: each
+//! subcommand turns its flags into the library's typed configuration and
+//! calls it. The binary installs a counting global allocator and hands its
+//! reader to the scanner (stage metrics) and the measurement loop.
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use harness::counters::CounterSource;
-use harness::measure::{self, Config, Event, Pinning, Session, SessionConfig};
+use harness::cli::{CompareOptions, RunArgs, SessionArgs};
+use harness::compare::{CompareJob, SideJob};
+use harness::measure::{self, Event, Session};
 use harness::micro::Instrument;
-use harness::{affinity, results, show};
+use harness_model::compare::Revision;
+use harness_model::results::{self, RunFile};
+use harness_report::{Output, Reports, RunInput};
 use scanner::git::AllocSnapshot;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::path::{Path, PathBuf};
@@ -70,11 +72,18 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Measure the strata and write a results file.
-    Run(RunArgs),
+    Run {
+        /// Read every setting from a job file (`cargo xtask bench` writes
+        /// one) instead of the flags.
+        #[arg(long, exclusive = true)]
+        job: Option<PathBuf>,
+        #[command(flatten)]
+        args: Box<RunArgs>,
+    },
     /// Compare two harness builds: interleaved ABBA rounds, paired
     /// statistics, the gate (exit 0 pass, 1 regression, 2 error, 3
     /// inconclusive); `cargo xtask bench-compare` builds the two sides.
-    Compare(Box<compare_cmd::CompareArgs>),
+    Compare(Box<CompareArgs>),
     /// Answer measurement requests over stdin, one JSON line each (the A/B
     /// compare's resident side; see `harness::serve`).
     Serve(ServeArgs),
@@ -106,31 +115,78 @@ enum Command {
     },
 }
 
-/// Where and how to measure: shared by `run` and `serve`.
+/// `harness compare`: two binaries and what they are.
 #[derive(Debug, clap::Args)]
-struct SessionArgs {
-    /// Comma-separated strata: small, medium, large.
-    #[arg(long, default_value = "small,medium,large")]
-    strata: String,
-    /// Scanner worker threads.
-    #[arg(long, default_value_t = 2)]
-    threads: usize,
-    /// Cores to pin to, e.g. `0,1` or `0-3` (default: the first THREADS cores).
-    #[arg(long, value_name = "CORES", conflicts_with = "unpinned")]
-    pin: Option<String>,
-    /// Measure without pinning (noisier; recorded in the results).
+struct CompareArgs {
+    /// The base side's harness binary.
     #[arg(long)]
-    unpinned: bool,
-    /// Counter source: auto, perf_event, tsc or monotonic.
-    #[arg(long, default_value = "auto")]
-    counters: String,
-    /// Corpora folder (default: $SCANNER_CORPORA_DIR or target/corpora).
+    base_bin: PathBuf,
+    /// The head side's harness binary.
     #[arg(long)]
-    corpora: Option<PathBuf>,
-    /// Measure the small test variants of the strata (checks the harness
-    /// itself; `cargo xtask corpora --test-size` builds them).
+    head_bin: PathBuf,
+    /// The base revision as given (shown in the outputs).
+    #[arg(long, default_value = "base")]
+    base_rev: String,
+    /// The base side's commit id.
+    #[arg(long, default_value = "")]
+    base_commit: String,
+    /// The head revision as given.
+    #[arg(long, default_value = "head")]
+    head_rev: String,
+    /// The head side's commit id.
+    #[arg(long, default_value = "")]
+    head_commit: String,
+    /// The head is a working tree with uncommitted changes.
     #[arg(long)]
-    test_size: bool,
+    head_dirty: bool,
+    #[command(flatten)]
+    options: CompareOptions,
+    /// Output folder.
+    #[arg(long)]
+    out: PathBuf,
+    /// The base side's `harness micro --out` file (gungraun).
+    #[arg(long, requires = "micro_head")]
+    micro_base: Option<PathBuf>,
+    /// The head side's `harness micro --out` file (gungraun).
+    #[arg(long, requires = "micro_base")]
+    micro_head: Option<PathBuf>,
+}
+
+impl CompareArgs {
+    fn job(self) -> CompareJob {
+        CompareJob {
+            base: SideJob {
+                bin: self.base_bin,
+                revision: Revision {
+                    rev: self.base_rev,
+                    commit: self.base_commit,
+                    dirty: false,
+                },
+                micro: self.micro_base,
+            },
+            head: SideJob {
+                bin: self.head_bin,
+                revision: Revision {
+                    rev: self.head_rev,
+                    commit: self.head_commit,
+                    dirty: self.head_dirty,
+                },
+                micro: self.micro_head,
+            },
+            options: self.options,
+            out: self.out,
+        }
+    }
+}
+
+#[derive(Debug, clap::Args)]
+struct ServeArgs {
+    #[command(flatten)]
+    session: SessionArgs,
+    /// Accept corpora generated from another revision's spec (an A/B
+    /// compare measures both sides on one set of corpora).
+    #[arg(long)]
+    trust_corpora: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -155,6 +211,20 @@ struct MicroArgs {
     quick: bool,
 }
 
+/// The terminal table of `run`.
+fn table(run: &RunFile) -> anyhow::Result<String> {
+    let input = RunInput {
+        runs: std::slice::from_ref(run),
+        history: &[],
+        skipped: &[],
+    };
+    Ok(Reports::of(&[Output::Table])
+        .run(input)?
+        .into_iter()
+        .map(|r| r.text)
+        .collect())
+}
+
 fn micro(args: MicroArgs) -> anyhow::Result<()> {
     let instruments = match args.instrument.as_str() {
         "both" => Instrument::all().to_vec(),
@@ -173,7 +243,8 @@ fn micro(args: MicroArgs) -> anyhow::Result<()> {
             (run, path)
         }
         None => {
-            let run = micro_only_run(&workspace, results)?;
+            let run =
+                harness::micro::micro_only_run(&workspace, results).map_err(anyhow::Error::msg)?;
             let out = args.out.unwrap_or_else(|| {
                 results::run_path(&workspace, &run.created, run.environment.git_sha.as_deref())
             });
@@ -181,114 +252,14 @@ fn micro(args: MicroArgs) -> anyhow::Result<()> {
         }
     };
     results::write_run(&run, &out)?;
-    print!("{}", show::render(&run));
+    print!("{}", table(&run)?);
     println!("\nresults: {}", out.display());
     Ok(())
 }
 
-/// A results file holding only micro results: no strata, the default
-/// configuration, the environment with the measured workspace's revision.
-fn micro_only_run(
-    workspace: &std::path::Path,
-    micro: Vec<harness::micro::MicroResult>,
-) -> anyhow::Result<results::RunFile> {
-    let (_, report) = harness::counters::Counters::open(None).map_err(anyhow::Error::msg)?;
-    let mut environment = harness::environment::Environment::capture(Vec::new(), report);
-    (environment.git_sha, environment.git_dirty) = harness::environment::git_state(workspace);
-    let defaults = Config::new(corpora::default_root());
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    Ok(results::RunFile {
-        schema: results::SchemaVersion::current(),
-        created: results::rfc3339(now),
-        environment,
-        config: results::RunConfig {
-            iterations: 0,
-            warmup: 0,
-            threads: defaults.threads,
-            max_reruns: 0,
-            thresholds: defaults.thresholds,
-            bootstrap_resamples: defaults.bootstrap.resamples,
-            bootstrap_seed: defaults.bootstrap.seed,
-        },
-        strata: Vec::new(),
-        micro,
-    })
-}
-
-impl SessionArgs {
-    fn strata(&self) -> anyhow::Result<Vec<corpora::Stratum>> {
-        corpora::Stratum::parse_list(&self.strata).map_err(|e| anyhow::anyhow!("--strata: {e}"))
-    }
-
-    fn pinning(&self) -> anyhow::Result<Pinning> {
-        Ok(match (self.unpinned, &self.pin) {
-            (true, _) => Pinning::Unpinned,
-            (false, Some(spec)) => {
-                Pinning::Cores(affinity::parse_cores(spec).map_err(anyhow::Error::msg)?)
-            }
-            (false, None) => Pinning::FirstCores,
-        })
-    }
-
-    fn counters(&self) -> anyhow::Result<Option<CounterSource>> {
-        Ok(match self.counters.as_str() {
-            "auto" => None,
-            other => Some(CounterSource::from_name(other).with_context(|| {
-                format!("--counters {other:?}: expected auto, perf_event, tsc or monotonic")
-            })?),
-        })
-    }
-
-    fn corpora_root(&self) -> PathBuf {
-        self.corpora.clone().unwrap_or_else(corpora::default_root)
-    }
-}
-
-#[derive(Debug, clap::Args)]
-struct RunArgs {
-    #[command(flatten)]
-    session: SessionArgs,
-    /// Measured iterations per stratum (at least 10 for a real run).
-    #[arg(long, default_value_t = 15)]
-    iterations: usize,
-    /// Discarded warm-up iterations per stratum.
-    #[arg(long, default_value_t = 3)]
-    warmup: usize,
-    /// Contaminated iterations re-run at most this many times per stratum.
-    #[arg(long, default_value_t = 5)]
-    max_reruns: usize,
-    /// Results file (default: results/runs/<timestamp>-<sha>.json).
-    #[arg(long)]
-    out: Option<PathBuf>,
-    /// No progress bar.
-    #[arg(long)]
-    quiet: bool,
-}
-
-#[derive(Debug, clap::Args)]
-struct ServeArgs {
-    #[command(flatten)]
-    session: SessionArgs,
-    /// Accept corpora generated from another revision's spec (an A/B
-    /// compare measures both sides on one set of corpora).
-    #[arg(long)]
-    trust_corpora: bool,
-}
-
 /// `harness serve`: one session, measured on request (see `harness::serve`).
 fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let config = SessionConfig {
-        strata: args.session.strata()?,
-        threads: args.session.threads,
-        pinning: args.session.pinning()?,
-        counters: args.session.counters()?,
-        thresholds: harness::contamination::Thresholds::default(),
-        corpora_root: args.session.corpora_root(),
-        test_size: args.session.test_size,
-        trust_manifest: args.trust_corpora,
-    };
+    let config = args.session.session_config(args.trust_corpora);
     scanner::git::set_alloc_counter(alloc_snapshot);
     let mut session = Session::open(&config, Some(alloc_snapshot))?;
     let stdin = std::io::stdin().lock();
@@ -297,16 +268,8 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn run(args: RunArgs) -> anyhow::Result<()> {
-    let mut config = Config::new(args.session.corpora_root());
-    config.strata = args.session.strata()?;
-    config.iterations = args.iterations;
-    config.warmup = args.warmup;
-    config.threads = args.session.threads;
-    config.max_reruns = args.max_reruns;
-    config.test_size = args.session.test_size;
-    config.pinning = args.session.pinning()?;
-    config.counters = args.session.counters()?;
+fn run(args: &RunArgs) -> anyhow::Result<()> {
+    let config = args.config();
     scanner::git::set_alloc_counter(alloc_snapshot);
 
     let bar = (!args.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr())).then(|| {
@@ -326,7 +289,7 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
             } => {
                 b.reset();
                 b.set_length(iterations as u64);
-                b.set_prefix(stratum.name());
+                b.set_prefix(stratum.as_str());
             }
             Event::Iteration {
                 warmup,
@@ -348,7 +311,7 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
-    let out = args.out.unwrap_or_else(|| {
+    let out = args.out.clone().unwrap_or_else(|| {
         results::run_path(
             harness::environment::source_dir(),
             &run.created,
@@ -356,13 +319,13 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         )
     });
     results::write_run(&run, &out)?;
-    print!("{}", show::render(&run));
+    print!("{}", table(&run)?);
     println!("\nresults: {}", out.display());
     Ok(())
 }
 
 fn report(runs: &[PathBuf], history: &Path, out: &Path) -> anyhow::Result<()> {
-    let w = harness::report::write_report(runs, history, out)?;
+    let w = harness_report::write_report(runs, history, out)?;
     for f in &w.skipped {
         eprintln!("harness: warning: history: skipped {}", f.reason);
     }
@@ -379,22 +342,36 @@ fn report(runs: &[PathBuf], history: &Path, out: &Path) -> anyhow::Result<()> {
 /// `report.html` next to the compare.json.
 fn compare_report(compare: &Path, out: Option<PathBuf>) -> anyhow::Result<()> {
     let out = out.unwrap_or_else(|| compare.with_file_name("report.html"));
-    let charts = harness::report::write_compare_report(compare, &out)?;
+    let charts = harness_report::write_compare_report(compare, &out)?;
     println!("report: {} ({charts} charts)", out.display());
     Ok(())
+}
+
+/// `harness compare`: drives the job and exits with the gate's code.
+fn compare(args: CompareArgs) -> anyhow::Result<std::process::ExitCode> {
+    let outcome = harness::compare::drive(&args.job())?;
+    println!("{}", outcome.summary);
+    Ok(std::process::ExitCode::from(
+        u8::try_from(outcome.file.exit_code).unwrap_or(2),
+    ))
 }
 
 fn main() -> std::process::ExitCode {
     let ok = |()| std::process::ExitCode::SUCCESS;
     let result = match Cli::parse().command {
-        Command::Compare(args) => compare_cmd::run(*args),
-        Command::Run(args) => run(args).map(ok),
+        Command::Compare(args) => compare(*args),
+        Command::Run { job: Some(job), .. } => RunArgs::read_job(&job)
+            .map_err(anyhow::Error::from)
+            .and_then(|args| run(&args))
+            .map(ok),
+        Command::Run { job: None, args } => run(&args).map(ok),
         Command::Serve(args) => serve(args).map(ok),
         Command::Micro(args) => micro(args).map(ok),
         Command::Show { file } => results::read_run(&file)
-            .map(|r| print!("{}", show::render(&r)))
-            .map(ok)
-            .map_err(Into::into),
+            .map_err(anyhow::Error::from)
+            .and_then(|r| table(&r))
+            .map(|t| print!("{t}"))
+            .map(ok),
         Command::Report {
             compare: Some(compare),
             out,

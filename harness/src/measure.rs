@@ -1,40 +1,46 @@
-//! The measurement loop: pinned, warm, repeated full scans of each stratum.
+//! The measurement loop: pinned, warm, repeated runs of a [`Workload`].
 //!
-//! For each stratum: load the corpus (never generated here: `cargo xtask
-//! corpora` does that), read every file of its repository once so the page
-//! cache is warm and equal for all iterations, then run `warmup` discarded
-//! iterations and `iterations` measured ones. Each iteration is a complete
-//! scan through the scanner library with fresh scanner state (options,
-//! sinks, caches; the compiled rule set is immutable and shared) and
-//! identical inputs. Around it the harness reads cycles (perf-event or TSC),
-//! wall and CPU time, allocations (through the binary's counting allocator),
-//! peak RSS, and contamination; a contaminated iteration is re-run, up to
-//! `max_reruns` times per stratum. Every iteration's findings must equal the
-//! manifest's ground truth, or the run fails.
+//! A [`Session`] is the open, pinned, warm state one process measures with:
+//! counters open, the workloads prepared (for the scanner: rules compiled,
+//! corpora loaded and their pages cached; see [`crate::scan_workload`]).
+//! [`Session::measure`] is one measured run: around the workload's
+//! [`Workload::run`] it reads cycles (perf-event or TSC), wall and CPU
+//! time, allocations (through the binary's counting allocator), peak RSS,
+//! and contamination ([`NoiseProbe`]); afterwards, unmeasured,
+//! [`Workload::check`] says what the run delivered and how its findings
+//! differ from the ground truth, which the [`TruthPolicy`] enforces or
+//! reports. [`measure_stratum`] drives warm-ups and measured iterations,
+//! re-running contaminated ones up to `max_reruns` per stratum; [`run`]
+//! does that for `harness run`, and `harness serve` calls
+//! [`Session::measure`] once per request so an A/B compare can interleave
+//! two builds without process start-up between them.
 //!
-//! [`Session`] is the open, pinned, warm state one process measures with;
-//! [`run`] drives it for `harness run`, and `harness serve` drives it one
-//! iteration per request so an A/B compare can interleave two builds
-//! without process start-up between them.
+//! Invariants: a warm-up is judged against no baseline and then joins the
+//! stratum's; an iteration counts when it is clean, or when the re-run
+//! budget is spent (then it is kept, marked by its verdict); only the
+//! workload's `run` is inside the measured region.
 
 use crate::affinity;
-use crate::contamination::{self, Baseline, Noise, Probe, Thresholds, Verdict};
+use crate::clock;
+use crate::contamination::{self, Probe};
 use crate::counters::{CounterSource, Counters};
-use crate::environment::Environment;
-use crate::results::{
-    Iteration, Metric, MetricSeries, RunConfig, RunFile, SchemaVersion, StageClock, StageSample,
-    StageSeries, StratumRun, rfc3339,
-};
+use crate::environment::{self, Environment};
 use crate::rusage::{self, Usage};
-use crate::stats::{Bootstrap, Samples, summarize};
-use crate::truth;
-use corpora::manifest::{Manifest, ScanSelection};
-use corpora::{Stratum, build::load_manifest};
-use scanner::detect::suppress::Suppressions;
-use scanner::detect::{Engine, FindingsSinkFactory, ScanOptions, build_report, load_engine};
-use scanner::git::{self, AllocSnapshot, Options, Selection, Status};
-use std::path::{Path, PathBuf};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use crate::scan_workload::ScanWorkload;
+use harness_analysis::contamination::{assess, baseline};
+use harness_analysis::series::summarize_stratum;
+use harness_analysis::stats::Bootstrap;
+use harness_model::Stratum;
+use harness_model::contamination::{Baseline, Noise, Thresholds, Verdict};
+use harness_model::protocol::{CorpusInfo, Sample};
+use harness_model::results::{
+    Iteration, RunConfig, RunFile, StageSample, StratumRun, current_schema,
+};
+use scanner::detect::load_engine;
+use scanner::git::{self, AllocSnapshot};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
 
 /// Where to run.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -137,7 +143,7 @@ pub enum MeasureError {
     #[error("reading counters: {0}")]
     Io(#[from] std::io::Error),
     #[error("{0}")]
-    Samples(#[from] crate::stats::SampleError),
+    Samples(#[from] harness_analysis::stats::SampleError),
 }
 
 /// Progress notifications for a caller's progress bar.
@@ -158,129 +164,85 @@ pub enum Event {
 /// Reads the binary's allocation counter, if it installed one.
 pub type AllocReader = fn() -> AllocSnapshot;
 
-/// How an iteration's findings are held against the corpus's ground truth.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TruthPolicy {
-    /// A difference fails the iteration (`harness run`: a benchmark that
-    /// stopped finding secrets is not a benchmark).
-    Enforce,
-    /// A difference is reported in the sample (`harness serve`: an A/B
-    /// compare decides, because a change may alter findings on purpose).
-    Report,
-}
-
-impl TruthPolicy {
-    pub fn all() -> [TruthPolicy; 2] {
-        [TruthPolicy::Enforce, TruthPolicy::Report]
+harness_model::closed_enum! {
+    /// How an iteration's findings are held against the corpus's ground truth.
+    pub enum TruthPolicy ("truth policy") {
+        /// A difference fails the iteration (`harness run`: a benchmark that
+        /// stopped finding secrets is not a benchmark).
+        Enforce = "enforce",
+        /// A difference is reported in the sample (`harness serve`: an A/B
+        /// compare decides, because a change may alter findings on purpose).
+        Report = "report",
     }
 }
 
-struct Corpus {
-    stratum: Stratum,
-    repo: PathBuf,
-    manifest: Manifest,
-    /// Warm-up observations so far and the noise baseline they set.
-    warmups: Vec<(Noise, f64)>,
-    baseline: Baseline,
-}
-
-fn load_corpus(
-    stratum: Stratum,
-    root: &Path,
-    test_size: bool,
-    trust_manifest: bool,
-) -> Result<Corpus, MeasureError> {
-    let spec = if test_size {
-        stratum.test_spec()
-    } else {
-        stratum.spec()
-    };
-    let dir = root.join(&spec.name);
-    let name = stratum.name();
-    let manifest_path = dir.join("manifest.json");
-    let repo = dir.join("repo.git");
-    if !manifest_path.exists() || !repo.exists() {
-        return Err(MeasureError::CorpusMissing {
-            stratum: name,
-            path: dir,
-        });
-    }
-    let manifest = load_manifest(&manifest_path).map_err(|e| MeasureError::CorpusCorrupt {
-        stratum: name,
-        path: dir.clone(),
-        reason: e.to_string(),
-    })?;
-    if !trust_manifest && manifest.spec_key != spec.cache_key() {
-        return Err(MeasureError::CorpusStale {
-            stratum: name,
-            path: dir,
-        });
-    }
-    Ok(Corpus {
-        stratum,
-        repo,
-        manifest,
-        warmups: Vec::new(),
-        baseline: Baseline::default(),
-    })
-}
-
-/// Reads every file under `dir` once (page cache warm-up).
-fn warm_page_cache(dir: &Path) -> std::io::Result<u64> {
-    let mut total = 0;
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d)? {
-            let entry = entry?;
-            let ty = entry.file_type()?;
-            if ty.is_dir() {
-                stack.push(entry.path());
-            } else if ty.is_file() {
-                total += std::io::copy(
-                    &mut std::fs::File::open(entry.path())?,
-                    &mut std::io::sink(),
-                )?;
-            }
-        }
-    }
-    Ok(total)
-}
-
-/// One measured scan: the iteration's record plus what it delivered.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Sample {
-    pub iteration: Iteration,
+/// What one run of a workload delivered, as its unmeasured check found it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Delivery {
+    /// Bytes decoded and scanned (the cycles/byte divisor).
     pub bytes: u64,
     pub blobs: u64,
     pub findings: u64,
-    /// SHA-256 over the findings in ground-truth form, sorted: equal digests
-    /// mean equal findings (rule, blob, commit, path, position, secret hash).
+    /// Equal digests mean equal findings.
     pub findings_digest: String,
     /// How the findings differ from the ground truth; `None` when exact.
     pub truth_diff: Option<String>,
+    pub stages: Vec<StageSample>,
 }
 
-fn options(c: &Corpus, threads: usize) -> Options {
-    let mut opts = Options::new(&c.repo);
-    opts.selection = match &c.manifest.selection {
-        ScanSelection::All => Selection::All,
-        ScanSelection::Range { base, tip } => Selection::Range(format!("{base}..{tip}")),
-    };
-    opts.threads = threads;
-    if let Some(b) = c.manifest.dedupe_budget_bytes {
-        opts.dedupe_budget = usize::try_from(b).unwrap_or(usize::MAX);
-    }
-    opts
+/// Something a [`Session`] measures: one stratum's scan, or a fake in tests.
+pub trait Workload {
+    /// What a measured run hands to [`Workload::check`].
+    type Output;
+
+    fn stratum(&self) -> Stratum;
+
+    /// What the workload's input is, so two processes can check they measure
+    /// the same thing.
+    fn corpus(&self) -> CorpusInfo;
+
+    /// Once, when the session opens, before anything is measured.
+    fn prepare(&mut self) -> Result<(), MeasureError>;
+
+    /// One complete run with fresh state: the measured region.
+    fn run(&mut self, index: usize) -> Result<Self::Output, MeasureError>;
+
+    /// After the counters stopped: what the run delivered.
+    fn check(&mut self, output: Self::Output) -> Result<Delivery, MeasureError>;
 }
 
-fn digest(found: &std::collections::BTreeSet<corpora::manifest::ExpectedFinding>) -> String {
-    use sha2::Digest;
-    let mut h = sha2::Sha256::new();
-    for f in found {
-        h.update(f.to_string().as_bytes());
-        h.update(b"\n");
+/// Contamination around one iteration: started before the measured region,
+/// stopped after it.
+pub trait NoiseProbe {
+    fn start(&mut self);
+    fn stop(&mut self, wall_secs: f64) -> Noise;
+}
+
+/// The live system's steal, pressure and switches on the measuring cores.
+#[derive(Clone, Debug)]
+pub struct LiveNoise {
+    cores: Vec<usize>,
+    before: Probe,
+}
+
+impl LiveNoise {
+    pub fn new(cores: Vec<usize>) -> LiveNoise {
+        LiveNoise {
+            cores,
+            before: Probe::default(),
+        }
     }
-    hex::encode(h.finalize())
+}
+
+impl NoiseProbe for LiveNoise {
+    fn start(&mut self) {
+        self.before = Probe::read(&self.cores);
+    }
+
+    fn stop(&mut self, wall_secs: f64) -> Noise {
+        let after = Probe::read(&self.cores);
+        contamination::noise(&self.before, &after, wall_secs, self.cores.len().max(1))
+    }
 }
 
 /// What a measurement session needs to open: the strata and where and how
@@ -301,38 +263,48 @@ pub struct SessionConfig {
     pub trust_manifest: bool,
 }
 
-/// An open measurement session: pinned, counters open, rules compiled,
-/// corpora loaded and their pages cached. Each [`Session::measure`] is one
-/// complete scan with fresh scanner state; the compiled rule set is
-/// immutable and shared.
-pub struct Session {
-    engine: Engine,
-    threads: usize,
-    counters: Counters,
-    alloc: Option<AllocReader>,
-    cores: Vec<usize>,
-    thresholds: Thresholds,
-    corpora: Vec<Corpus>,
-    environment: Environment,
+/// Everything but the workloads a [`Session`] measures with.
+pub struct Instruments {
+    pub counters: Counters,
+    pub alloc: Option<AllocReader>,
+    pub noise: Box<dyn NoiseProbe + Send>,
+    pub thresholds: Thresholds,
+    pub environment: Environment,
 }
 
-impl std::fmt::Debug for Session {
+impl std::fmt::Debug for Instruments {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Session")
-            .field("strata", &self.strata())
-            .field("threads", &self.threads)
-            .field("cores", &self.cores)
+        f.debug_struct("Instruments")
             .field("counters", &self.counters.source())
+            .field("thresholds", &self.thresholds)
             .finish_non_exhaustive()
     }
 }
 
-impl Session {
-    /// Checks everything about the inputs before anything is measured.
+/// A workload and the warm-ups it has seen.
+#[derive(Debug)]
+struct Slot<W> {
+    workload: W,
+    /// Warm-up observations so far and the noise baseline they set.
+    warmups: Vec<(Noise, f64)>,
+    baseline: Baseline,
+}
+
+/// An open measurement session over workloads `W`.
+#[derive(Debug)]
+pub struct Session<W> {
+    slots: Vec<Slot<W>>,
+    instruments: Instruments,
+}
+
+impl Session<ScanWorkload> {
+    /// Pins, opens the counters, compiles the rules and loads and warms
+    /// every stratum's corpus: everything about the inputs is checked
+    /// before anything is measured.
     pub fn open(
         config: &SessionConfig,
         alloc: Option<AllocReader>,
-    ) -> Result<Session, MeasureError> {
+    ) -> Result<Session<ScanWorkload>, MeasureError> {
         if config.threads == 0 {
             return Err(MeasureError::Config("--threads must be at least 1".into()));
         }
@@ -353,76 +325,97 @@ impl Session {
             Pinning::Cores(cores) => affinity::pin(cores)?,
             Pinning::Unpinned => Vec::new(),
         };
-        let corpora: Vec<Corpus> = config
+        let engine = Arc::new(load_engine(None)?);
+        let workloads: Vec<ScanWorkload> = config
             .strata
             .iter()
             .map(|&s| {
-                load_corpus(
+                ScanWorkload::load(
                     s,
                     &config.corpora_root,
                     config.test_size,
                     config.trust_manifest,
+                    config.threads,
+                    Arc::clone(&engine),
                 )
             })
             .collect::<Result<_, _>>()?;
         let (counters, report) = Counters::open(config.counters).map_err(MeasureError::Counters)?;
-        let engine = load_engine(None)?;
-        let environment = Environment::capture(pinned.clone(), report);
+        let environment = environment::capture(pinned.clone(), report);
         let cores = if pinned.is_empty() {
             affinity::granted()
         } else {
             pinned
         };
-        for c in &corpora {
-            warm_page_cache(&c.repo)?;
+        Session::new(
+            workloads,
+            Instruments {
+                counters,
+                alloc,
+                noise: Box::new(LiveNoise::new(cores)),
+                thresholds: config.thresholds,
+                environment,
+            },
+        )
+    }
+}
+
+impl<W: Workload> Session<W> {
+    /// A session over `workloads` (one per stratum), each prepared now.
+    pub fn new(workloads: Vec<W>, instruments: Instruments) -> Result<Session<W>, MeasureError> {
+        let mut slots: Vec<Slot<W>> = Vec::with_capacity(workloads.len());
+        for mut workload in workloads {
+            if slots
+                .iter()
+                .any(|s| s.workload.stratum() == workload.stratum())
+            {
+                return Err(MeasureError::Config(format!(
+                    "stratum {} is selected twice",
+                    workload.stratum()
+                )));
+            }
+            workload.prepare()?;
+            slots.push(Slot {
+                workload,
+                warmups: Vec::new(),
+                baseline: Baseline::default(),
+            });
         }
-        Ok(Session {
-            engine,
-            threads: config.threads,
-            counters,
-            alloc,
-            cores,
-            thresholds: config.thresholds,
-            corpora,
-            environment,
-        })
+        Ok(Session { slots, instruments })
     }
 
     pub fn environment(&self) -> &Environment {
-        &self.environment
+        &self.instruments.environment
     }
 
     pub fn counter_source(&self) -> CounterSource {
-        self.counters.source()
+        self.instruments.counters.source()
     }
 
     /// The TSC rate, when cycles are TSC reference cycles.
     pub fn tsc_hz(&self) -> Option<f64> {
-        self.counters.tsc_hz()
+        self.instruments.counters.tsc_hz()
     }
 
-    /// The loaded corpora's strata, in the configured order.
+    /// The workloads' strata, in the configured order.
     pub fn strata(&self) -> Vec<Stratum> {
-        self.corpora.iter().map(|c| c.stratum).collect()
+        self.slots.iter().map(|s| s.workload.stratum()).collect()
     }
 
-    /// The manifest of `stratum`'s corpus, if the session loaded it.
-    pub fn manifest(&self, stratum: Stratum) -> Option<&Manifest> {
-        self.corpora
-            .iter()
-            .find(|c| c.stratum == stratum)
-            .map(|c| &c.manifest)
+    /// What each workload measures, in the configured order.
+    pub fn corpora(&self) -> Vec<CorpusInfo> {
+        self.slots.iter().map(|s| s.workload.corpus()).collect()
     }
 
     /// The noise baseline `stratum`'s warm-ups have set so far.
     pub fn baseline(&self, stratum: Stratum) -> Baseline {
-        self.corpora
+        self.slots
             .iter()
-            .find(|c| c.stratum == stratum)
-            .map_or_else(Baseline::default, |c| c.baseline)
+            .find(|s| s.workload.stratum() == stratum)
+            .map_or_else(Baseline::default, |s| s.baseline)
     }
 
-    /// One full scan of `stratum`, measured; `index` names it in errors. A
+    /// One measured run of `stratum`; `index` names it in errors. A
     /// warm-up is judged against no baseline and then joins the stratum's.
     pub fn measure(
         &mut self,
@@ -431,90 +424,45 @@ impl Session {
         index: usize,
         policy: TruthPolicy,
     ) -> Result<Sample, MeasureError> {
-        let Session {
-            engine,
-            threads,
-            counters,
-            alloc,
-            cores,
-            thresholds,
-            corpora,
-            ..
-        } = self;
-        let (threads, alloc) = (*threads, *alloc);
-        let name = stratum.name();
-        let Some(c) = corpora.iter_mut().find(|c| c.stratum == stratum) else {
+        let Session { slots, instruments } = self;
+        let Some(slot) = slots.iter_mut().find(|s| s.workload.stratum() == stratum) else {
             return Err(MeasureError::Config(format!(
-                "stratum {name} was not loaded in this session"
+                "stratum {stratum} was not loaded in this session"
             )));
         };
-        let opts = options(c, threads);
-        let factory = FindingsSinkFactory {
-            engine,
-            opts: ScanOptions {
-                show_secrets: false,
-                scan_binary: false,
-            },
-            progress: None,
-        };
-        let probe0 = Probe::read(cores);
+        let alloc = instruments.alloc;
+        instruments.noise.start();
         let usage0 = Usage::now();
         let peak_ok = rusage::reset_peak_rss();
         let alloc0 = alloc.map(|f| f());
-        counters.start()?;
+        instruments.counters.start()?;
         let t0 = Instant::now();
-        let (outcome, sinks) = git::scan(&opts, &factory).map_err(|source| MeasureError::Scan {
-            stratum: name,
-            source,
-        })?;
-        let report = build_report(engine, sinks, &Suppressions::default());
+        let output = slot.workload.run(index)?;
         let wall = t0.elapsed();
-        let reading = counters.stop()?;
+        let reading = instruments.counters.stop()?;
         let alloc1 = alloc.map(|f| f());
         let usage1 = Usage::now();
         let peak = if peak_ok { rusage::peak_rss() } else { None };
-        let probe1 = Probe::read(cores);
-        if outcome.status == Status::Partial {
-            return Err(MeasureError::Partial {
-                stratum: name,
-                skipped: outcome.skipped.len(),
-            });
-        }
-        let found = truth::found(&report);
-        let diff = truth::check(&c.manifest, &found, false);
-        let truth_diff = (!diff.is_exact()).then(|| diff.to_string());
-        if let (TruthPolicy::Enforce, Some(diff)) = (policy, &truth_diff) {
+        let wall_secs = wall.as_secs_f64();
+        let noise = instruments.noise.stop(wall_secs);
+        let delivery = slot.workload.check(output)?;
+        if let (TruthPolicy::Enforce, Some(diff)) = (policy, &delivery.truth_diff) {
             return Err(MeasureError::Truth {
-                stratum: name,
+                stratum: stratum.as_str(),
                 iteration: index,
                 diff: diff.clone(),
             });
         }
-        let wall_secs = wall.as_secs_f64();
-        let noise = contamination::noise(&probe0, &probe1, wall_secs, cores.len().max(1));
-        let baseline = if warmup {
+        let judged_against = if warmup {
             Baseline::default()
         } else {
-            c.baseline
+            slot.baseline
         };
-        let verdict = contamination::assess(&noise, wall_secs, thresholds, &baseline);
+        let verdict = assess(&noise, wall_secs, &instruments.thresholds, &judged_against);
         if warmup {
-            c.warmups.push((noise, wall_secs));
-            c.baseline = Baseline::from_warmups(&c.warmups);
+            slot.warmups.push((noise, wall_secs));
+            slot.baseline = baseline(&slot.warmups);
         }
-        let stages = outcome
-            .stages
-            .iter()
-            .into_iter()
-            .map(|(stage, m)| StageSample {
-                stage: stage.to_string(),
-                wall_ns: m.wall_ns,
-                items_in: m.items_in,
-                items_out: m.items_out,
-                bytes_in: m.bytes_in,
-                bytes_out: m.bytes_out,
-            })
-            .collect();
         let (allocations, allocated_bytes) = match (alloc0, alloc1) {
             (Some(a), Some(b)) => (
                 Some(b.count.saturating_sub(a.count)),
@@ -534,73 +482,97 @@ impl Session {
                 noise,
                 verdict,
                 counted: verdict == Verdict::Clean,
-                stages,
+                stages: delivery.stages,
             },
-            bytes: outcome.counts.bytes_delivered,
-            blobs: outcome.counts.blobs_delivered,
-            findings: report.findings.len() as u64,
-            findings_digest: digest(&found),
-            truth_diff,
+            bytes: delivery.bytes,
+            blobs: delivery.blobs,
+            findings: delivery.findings,
+            findings_digest: delivery.findings_digest,
+            truth_diff: delivery.truth_diff,
         })
     }
 }
 
-fn series(
-    metric: Metric,
-    source: CounterSource,
-    values: Vec<f64>,
-    b: Bootstrap,
-) -> Result<MetricSeries, MeasureError> {
-    let samples = Samples::new(values)?;
-    let summary = summarize(&samples, b);
-    let cycle_metric = matches!(metric, Metric::Cycles | Metric::CyclesPerByte);
-    Ok(MetricSeries {
-        metric,
-        unit: metric.unit(source),
-        source: cycle_metric.then_some(source),
-        samples: samples.values().to_vec(),
-        summary,
-    })
+/// How many iterations [`measure_stratum`] runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Repetitions {
+    pub warmup: usize,
+    /// Counted iterations wanted.
+    pub iterations: usize,
+    /// Contaminated iterations measured again at most this many times.
+    pub max_reruns: usize,
 }
 
-/// Summaries of every metric with data, over the counted iterations.
-fn summarize_stratum(
-    iters: &[Iteration],
-    bytes: u64,
-    source: CounterSource,
-    tsc_hz: Option<f64>,
-    b: Bootstrap,
-) -> Result<(Vec<MetricSeries>, Vec<StageSeries>), MeasureError> {
-    let counted: Vec<&Iteration> = iters.iter().filter(|i| i.counted).collect();
-    let mut metrics = Vec::new();
-    for metric in Metric::all() {
-        let values: Option<Vec<f64>> = counted.iter().map(|i| metric.value(i, bytes)).collect();
-        if let Some(values) = values {
-            metrics.push(series(metric, source, values, b)?);
-        }
+/// Warm-ups, then measured iterations of `stratum` until `reps.iterations`
+/// count, each under the ground truth ([`TruthPolicy::Enforce`]), then
+/// the stratum's summaries.
+pub fn measure_stratum<W: Workload>(
+    session: &mut Session<W>,
+    stratum: Stratum,
+    reps: Repetitions,
+    bootstrap: Bootstrap,
+    progress: &mut dyn FnMut(Event),
+) -> Result<StratumRun, MeasureError> {
+    progress(Event::Stratum {
+        stratum,
+        iterations: reps.warmup + reps.iterations,
+    });
+    for w in 0..reps.warmup {
+        let m = session.measure(stratum, true, w, TruthPolicy::Enforce)?;
+        progress(Event::Iteration {
+            stratum,
+            warmup: true,
+            wall_ns: m.iteration.wall_ns,
+            verdict: m.iteration.verdict,
+        });
     }
-    let clock = StageClock::new(tsc_hz);
-    let mut stages = Vec::new();
-    if let Some(first) = counted.first() {
-        for (k, s) in first.stages.iter().enumerate() {
-            let wall: Vec<f64> = counted
-                .iter()
-                .map(|i| i.stages.get(k).map_or(0.0, |x| x.wall_ns as f64))
-                .collect();
-            let cpb: Vec<f64> = counted
-                .iter()
-                .map(|i| clock.per_byte(i.stages.get(k).map_or(0, |x| x.wall_ns), bytes))
-                .collect();
-            stages.push(StageSeries {
-                stage: s.stage.clone(),
-                bytes,
-                wall_ns: summarize(&Samples::new(wall)?, b),
-                cycles_per_byte: Some(summarize(&Samples::new(cpb)?, b)),
-                cycles_source: clock.source,
-            });
+    let mut iterations = Vec::new();
+    let mut reruns = 0;
+    let (mut bytes, mut blobs, mut findings) = (0, 0, 0);
+    while iterations.iter().filter(|i: &&Iteration| i.counted).count() < reps.iterations {
+        let mut m = session.measure(stratum, false, iterations.len(), TruthPolicy::Enforce)?;
+        if m.iteration.verdict != Verdict::Clean {
+            if reruns < reps.max_reruns {
+                reruns += 1;
+            } else {
+                // The re-run budget is spent: keep it, marked by its verdict.
+                m.iteration.counted = true;
+            }
         }
+        (bytes, blobs, findings) = (m.bytes, m.blobs, m.findings);
+        progress(Event::Iteration {
+            stratum,
+            warmup: false,
+            wall_ns: m.iteration.wall_ns,
+            verdict: m.iteration.verdict,
+        });
+        iterations.push(m.iteration);
     }
-    Ok((metrics, stages))
+    let (metrics, stages) = summarize_stratum(
+        &iterations,
+        bytes,
+        session.counter_source(),
+        session.tsc_hz(),
+        bootstrap,
+    )?;
+    let corpus = session.corpora().into_iter().find(|c| c.stratum == stratum);
+    let (corpus_head, corpus_key, selection) = corpus
+        .map(|c| (c.head, c.spec_key, c.selection))
+        .unwrap_or_default();
+    Ok(StratumRun {
+        stratum,
+        corpus_head,
+        corpus_key,
+        selection,
+        bytes,
+        blobs,
+        findings,
+        reruns,
+        noise_baseline: session.baseline(stratum),
+        iterations,
+        metrics,
+        stages,
+    })
 }
 
 /// Runs the whole measurement and returns the results file's content.
@@ -628,75 +600,24 @@ pub fn run(
         },
         alloc,
     )?;
+    let reps = Repetitions {
+        warmup: config.warmup,
+        iterations: config.iterations,
+        max_reruns: config.max_reruns,
+    };
     let mut strata = Vec::new();
     for stratum in session.strata() {
-        progress(Event::Stratum {
+        strata.push(measure_stratum(
+            &mut session,
             stratum,
-            iterations: config.warmup + config.iterations,
-        });
-        for w in 0..config.warmup {
-            let m = session.measure(stratum, true, w, TruthPolicy::Enforce)?;
-            progress(Event::Iteration {
-                stratum,
-                warmup: true,
-                wall_ns: m.iteration.wall_ns,
-                verdict: m.iteration.verdict,
-            });
-        }
-        let mut iterations = Vec::new();
-        let mut reruns = 0;
-        let (mut bytes, mut blobs, mut findings) = (0, 0, 0);
-        while iterations.iter().filter(|i: &&Iteration| i.counted).count() < config.iterations {
-            let mut m = session.measure(stratum, false, iterations.len(), TruthPolicy::Enforce)?;
-            if m.iteration.verdict != Verdict::Clean {
-                if reruns < config.max_reruns {
-                    reruns += 1;
-                } else {
-                    // The re-run budget is spent: keep it, marked by its verdict.
-                    m.iteration.counted = true;
-                }
-            }
-            (bytes, blobs, findings) = (m.bytes, m.blobs, m.findings);
-            progress(Event::Iteration {
-                stratum,
-                warmup: false,
-                wall_ns: m.iteration.wall_ns,
-                verdict: m.iteration.verdict,
-            });
-            iterations.push(m.iteration);
-        }
-        let (metrics, stages) = summarize_stratum(
-            &iterations,
-            bytes,
-            session.counter_source(),
-            session.tsc_hz(),
+            reps,
             config.bootstrap,
-        )?;
-        let (corpus_head, corpus_key, selection) = session
-            .manifest(stratum)
-            .map(|m| (m.head.clone(), m.spec_key.clone(), m.selection.describe()))
-            .unwrap_or_default();
-        strata.push(StratumRun {
-            stratum,
-            corpus_head,
-            corpus_key,
-            selection,
-            bytes,
-            blobs,
-            findings,
-            reruns,
-            noise_baseline: session.baseline(stratum),
-            iterations,
-            metrics,
-            stages,
-        });
+            progress,
+        )?);
     }
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
     Ok(RunFile {
-        schema: SchemaVersion::current(),
-        created: rfc3339(now),
+        schema: current_schema(),
+        created: clock::now_rfc3339(),
         environment: session.environment().clone(),
         config: RunConfig {
             iterations: config.iterations,
@@ -710,4 +631,237 @@ pub fn run(
         strata,
         micro: Vec::new(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::VecDeque;
+
+    /// A workload that delivers fixed findings, optionally off the ground
+    /// truth from some run on, and counts its runs.
+    #[derive(Debug)]
+    struct Fake {
+        stratum: Stratum,
+        runs: usize,
+        prepared: bool,
+        wrong_from: Option<usize>,
+        partial_at: Option<usize>,
+    }
+
+    impl Fake {
+        fn new(stratum: Stratum) -> Fake {
+            Fake {
+                stratum,
+                runs: 0,
+                prepared: false,
+                wrong_from: None,
+                partial_at: None,
+            }
+        }
+    }
+
+    impl Workload for Fake {
+        type Output = usize;
+
+        fn stratum(&self) -> Stratum {
+            self.stratum
+        }
+
+        fn corpus(&self) -> CorpusInfo {
+            CorpusInfo {
+                stratum: self.stratum,
+                head: "head".into(),
+                spec_key: "key".into(),
+                selection: "--all".into(),
+            }
+        }
+
+        fn prepare(&mut self) -> Result<(), MeasureError> {
+            self.prepared = true;
+            Ok(())
+        }
+
+        fn run(&mut self, _index: usize) -> Result<usize, MeasureError> {
+            self.runs += 1;
+            std::hint::black_box((0..1000u64).sum::<u64>());
+            Ok(self.runs)
+        }
+
+        fn check(&mut self, run: usize) -> Result<Delivery, MeasureError> {
+            if self.partial_at == Some(run) {
+                return Err(MeasureError::Partial {
+                    stratum: self.stratum.as_str(),
+                    skipped: 1,
+                });
+            }
+            let wrong = self.wrong_from.is_some_and(|k| run >= k);
+            Ok(Delivery {
+                bytes: 1000,
+                blobs: 10,
+                findings: 3,
+                findings_digest: "d".into(),
+                truth_diff: wrong.then(|| "1 missing".to_string()),
+                stages: vec![StageSample {
+                    stage: "exec".into(),
+                    wall_ns: 500,
+                    items_in: 10,
+                    items_out: 10,
+                    bytes_in: 1000,
+                    bytes_out: 1000,
+                }],
+            })
+        }
+    }
+
+    /// Scripted noise: one entry per iteration, clean once the script ends.
+    struct Script(VecDeque<Noise>);
+
+    impl NoiseProbe for Script {
+        fn start(&mut self) {}
+        fn stop(&mut self, _wall_secs: f64) -> Noise {
+            self.0.pop_front().unwrap_or_default()
+        }
+    }
+
+    fn pressure(p: f64) -> Noise {
+        Noise {
+            steal_fraction: 0.0,
+            pressure_fraction: Some(p),
+            involuntary_switches: 0,
+        }
+    }
+
+    fn session(fakes: Vec<Fake>, script: Vec<Noise>) -> Session<Fake> {
+        let (counters, report) = Counters::open(Some(CounterSource::Monotonic)).unwrap();
+        Session::new(
+            fakes,
+            Instruments {
+                counters,
+                alloc: None,
+                noise: Box::new(Script(script.into())),
+                thresholds: Thresholds::default(),
+                environment: environment::capture(Vec::new(), report),
+            },
+        )
+        .unwrap()
+    }
+
+    const REPS: Repetitions = Repetitions {
+        warmup: 3,
+        iterations: 4,
+        max_reruns: 2,
+    };
+
+    fn measure(s: &mut Session<Fake>, reps: Repetitions) -> Result<StratumRun, MeasureError> {
+        measure_stratum(s, Stratum::Small, reps, Bootstrap::default(), &mut |_| {})
+    }
+
+    #[test]
+    fn workloads_are_prepared_once_and_strata_are_unique() {
+        let s = session(
+            vec![Fake::new(Stratum::Small), Fake::new(Stratum::Large)],
+            vec![],
+        );
+        assert!(s.slots.iter().all(|s| s.workload.prepared));
+        assert_eq!(s.strata(), vec![Stratum::Small, Stratum::Large]);
+        let (counters, report) = Counters::open(Some(CounterSource::Monotonic)).unwrap();
+        let err = Session::new(
+            vec![Fake::new(Stratum::Small), Fake::new(Stratum::Small)],
+            Instruments {
+                counters,
+                alloc: None,
+                noise: Box::new(Script(VecDeque::new())),
+                thresholds: Thresholds::default(),
+                environment: environment::capture(Vec::new(), report),
+            },
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("small is selected twice"), "{err}");
+    }
+
+    #[test]
+    fn the_warm_ups_set_the_baseline_the_workloads_own_level_is_clean() {
+        // A workload with 22% pressure of its own: warm-ups see it, so the
+        // measured iterations at that level are clean; a neighbour doubling
+        // it is caught and re-run.
+        let mut script = vec![pressure(0.21), pressure(0.22), pressure(0.23)];
+        script.extend([pressure(0.22), pressure(0.45), pressure(0.22)]);
+        script.extend([pressure(0.22), pressure(0.22)]);
+        let mut s = session(vec![Fake::new(Stratum::Small)], script);
+        let run = measure(&mut s, REPS).unwrap();
+        assert!((run.noise_baseline.pressure_fraction - 0.22).abs() < 1e-12);
+        let verdicts: Vec<Verdict> = run.iterations.iter().map(|i| i.verdict).collect();
+        assert_eq!(
+            verdicts,
+            [
+                Verdict::Clean,
+                Verdict::Pressure,
+                Verdict::Clean,
+                Verdict::Clean,
+                Verdict::Clean
+            ]
+        );
+        assert_eq!(run.reruns, 1);
+        assert_eq!(run.iterations.iter().filter(|i| i.counted).count(), 4);
+        assert!(!run.iterations[1].counted);
+        // Summaries cover the counted iterations only.
+        assert!(run.metrics.iter().all(|m| m.summary.n == 4));
+        assert_eq!(run.stages.len(), 1);
+        assert_eq!(s.slots[0].workload.runs, 3 + 5);
+    }
+
+    #[test]
+    fn a_spent_rerun_budget_keeps_contaminated_iterations_marked() {
+        let steal = Noise {
+            steal_fraction: 0.5,
+            pressure_fraction: None,
+            involuntary_switches: 0,
+        };
+        // Clean warm-ups, then steal on every measured iteration.
+        let mut script = vec![Noise::default(); 3];
+        script.extend(vec![steal; 10]);
+        let mut s = session(vec![Fake::new(Stratum::Small)], script);
+        let run = measure(&mut s, REPS).unwrap();
+        assert_eq!(run.reruns, 2);
+        assert_eq!(run.iterations.len(), 6);
+        assert!(run.iterations.iter().all(|i| i.verdict == Verdict::Steal));
+        let counted: Vec<bool> = run.iterations.iter().map(|i| i.counted).collect();
+        assert_eq!(counted, [false, false, true, true, true, true]);
+    }
+
+    #[test]
+    fn the_truth_policy_fails_or_reports_a_difference() {
+        let mut fake = Fake::new(Stratum::Small);
+        fake.wrong_from = Some(5);
+        let mut s = session(vec![fake], vec![]);
+        let err = measure(&mut s, REPS).unwrap_err().to_string();
+        assert!(
+            err.contains("small scan's findings differ from the ground truth in iteration 1")
+                && err.contains("1 missing"),
+            "{err}"
+        );
+        // `serve` reports it in the sample and measures on.
+        let sample = s
+            .measure(Stratum::Small, false, 9, TruthPolicy::Report)
+            .unwrap();
+        assert_eq!(sample.truth_diff.as_deref(), Some("1 missing"));
+        assert_eq!((sample.bytes, sample.findings), (1000, 3));
+        assert_eq!(sample.iteration.stages[0].stage, "exec");
+    }
+
+    #[test]
+    fn partial_runs_and_unknown_strata_are_errors() {
+        let mut fake = Fake::new(Stratum::Small);
+        fake.partial_at = Some(2);
+        let mut s = session(vec![fake], vec![]);
+        let err = measure(&mut s, REPS).unwrap_err().to_string();
+        assert!(err.contains("small scan was partial"), "{err}");
+        let err = s
+            .measure(Stratum::Large, false, 0, TruthPolicy::Report)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("stratum large was not loaded"), "{err}");
+    }
 }

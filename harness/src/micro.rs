@@ -1,5 +1,5 @@
 //! Stage microbenchmarks: runs the two suites of `scanner/benches` and
-//! folds their outputs into typed results.
+//! folds their outputs into the model's typed [`MicroResult`]s.
 //!
 //! - criterion (`--bench stages`): wall time per iteration, from each
 //!   benchmark's `sample.json` (`times[i] / iters[i]`, summarised by median
@@ -9,252 +9,18 @@
 //!   under callgrind, from each benchmark's `summary.json` (schema version
 //!   7). Deterministic: they gate at 2% without statistics.
 //!
-//! Main types: [`Instrument`], [`MicroStage`], [`MicroMetric`] (closed
-//! enums with `all()`), [`MicroResult`] (one benchmark id under one
-//! instrument) with its [`MicroFigure`]s, each naming its unit.
 //! Parsing ([`parse_criterion`], [`parse_gungraun`]) is pure and tested on
 //! outputs captured from real runs; [`run_suite`] runs `cargo bench` in a
 //! given workspace (so it can measure another revision's worktree).
-//!
-//! Invariants: ids are `<stage>/<case>` with a known stage; every figure
-//! carries its unit; results are sorted by (stage, id, instrument).
 
-use crate::stats::{Samples, mad, median};
-use serde::{Deserialize, Serialize};
+use harness_analysis::stats::{Samples, mad, median};
+pub use harness_model::micro::{
+    Instrument, MicroFigure, MicroMetric, MicroResult, MicroStage, Work,
+};
+use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::SystemTime;
-
-/// Which instrument measured a figure.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Instrument {
-    /// Wall-clock time, repeated samples (advisory).
-    Criterion,
-    /// Instruction counts under callgrind, one deterministic run (gates).
-    Gungraun,
-}
-
-impl Instrument {
-    pub fn all() -> [Instrument; 2] {
-        [Instrument::Criterion, Instrument::Gungraun]
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Instrument::Criterion => "criterion",
-            Instrument::Gungraun => "gungraun",
-        }
-    }
-
-    pub fn from_name(s: &str) -> Option<Instrument> {
-        Instrument::all().into_iter().find(|i| i.name() == s)
-    }
-
-    /// The `scanner` bench target that holds this instrument's suite.
-    pub fn bench_target(self) -> &'static str {
-        match self {
-            Instrument::Criterion => "stages",
-            Instrument::Gungraun => "stages_ir",
-        }
-    }
-}
-
-/// The pipeline stage a microbenchmark isolates.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum MicroStage {
-    TreeDiff,
-    DedupeWrite,
-    SpillMerge,
-    Mapping,
-    Plan,
-    Inflate,
-    DeltaApply,
-    EngineScan,
-    Format,
-}
-
-impl MicroStage {
-    pub fn all() -> [MicroStage; 9] {
-        [
-            MicroStage::TreeDiff,
-            MicroStage::DedupeWrite,
-            MicroStage::SpillMerge,
-            MicroStage::Mapping,
-            MicroStage::Plan,
-            MicroStage::Inflate,
-            MicroStage::DeltaApply,
-            MicroStage::EngineScan,
-            MicroStage::Format,
-        ]
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            MicroStage::TreeDiff => "tree_diff",
-            MicroStage::DedupeWrite => "dedupe_write",
-            MicroStage::SpillMerge => "spill_merge",
-            MicroStage::Mapping => "mapping",
-            MicroStage::Plan => "plan",
-            MicroStage::Inflate => "inflate",
-            MicroStage::DeltaApply => "delta_apply",
-            MicroStage::EngineScan => "engine_scan",
-            MicroStage::Format => "format",
-        }
-    }
-
-    pub fn from_name(s: &str) -> Option<MicroStage> {
-        MicroStage::all().into_iter().find(|m| m.name() == s)
-    }
-
-    /// What the benchmark's elements are (for throughput in elements).
-    pub fn element_unit(self) -> &'static str {
-        match self {
-            MicroStage::TreeDiff => "tree entries",
-            MicroStage::DedupeWrite | MicroStage::SpillMerge => "records",
-            MicroStage::Mapping => "OIDs",
-            MicroStage::Plan => "candidates",
-            MicroStage::Inflate | MicroStage::DeltaApply | MicroStage::EngineScan => "bytes",
-            MicroStage::Format => "findings",
-        }
-    }
-
-    /// The end-to-end stage of `scanner::git::scan`'s `Outcome` whose wall
-    /// time includes this work (`None`: outside the scan).
-    pub fn end_to_end(self) -> Option<&'static str> {
-        match self {
-            // Offering candidates (and spilling full tables) is interleaved
-            // with tree diff and counted in its wall time.
-            MicroStage::TreeDiff | MicroStage::DedupeWrite => Some("tree_diff"),
-            MicroStage::SpillMerge => Some("dedupe"),
-            MicroStage::Mapping => Some("mapping"),
-            MicroStage::Plan => Some("plan"),
-            // The sinks scan blobs on the exec workers.
-            MicroStage::Inflate | MicroStage::DeltaApply | MicroStage::EngineScan => Some("exec"),
-            MicroStage::Format => None,
-        }
-    }
-}
-
-/// What one iteration of a benchmark processes.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Work {
-    pub amount: u64,
-    /// `bytes`, or the stage's element unit (`tree entries`, `records`, …).
-    pub unit: String,
-}
-
-/// The kind of a micro figure.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum MicroMetric {
-    /// criterion: nanoseconds per iteration (median, MAD).
-    TimePerIteration,
-    /// criterion: nanoseconds per unit of work (median, MAD).
-    TimePerUnit,
-    /// criterion: units of work per second, at the median time.
-    Throughput,
-    /// gungraun: instructions executed per iteration (Ir).
-    Instructions,
-    /// gungraun: callgrind's estimated cycles per iteration.
-    EstimatedCycles,
-    /// gungraun: estimated cycles per unit of work (e.g. cycles per byte).
-    EstimatedCyclesPerUnit,
-}
-
-impl MicroMetric {
-    pub fn all() -> [MicroMetric; 6] {
-        [
-            MicroMetric::TimePerIteration,
-            MicroMetric::TimePerUnit,
-            MicroMetric::Throughput,
-            MicroMetric::Instructions,
-            MicroMetric::EstimatedCycles,
-            MicroMetric::EstimatedCyclesPerUnit,
-        ]
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            MicroMetric::TimePerIteration => "time_per_iteration",
-            MicroMetric::TimePerUnit => "time_per_unit",
-            MicroMetric::Throughput => "throughput",
-            MicroMetric::Instructions => "instructions",
-            MicroMetric::EstimatedCycles => "estimated_cycles",
-            MicroMetric::EstimatedCyclesPerUnit => "estimated_cycles_per_unit",
-        }
-    }
-
-    pub fn instrument(self) -> Instrument {
-        match self {
-            MicroMetric::TimePerIteration | MicroMetric::TimePerUnit | MicroMetric::Throughput => {
-                Instrument::Criterion
-            }
-            MicroMetric::Instructions
-            | MicroMetric::EstimatedCycles
-            | MicroMetric::EstimatedCyclesPerUnit => Instrument::Gungraun,
-        }
-    }
-
-    /// The figure's unit, given the unit of work (`bytes`, `records`, …).
-    pub fn unit(self, work_unit: &str) -> String {
-        match self {
-            MicroMetric::TimePerIteration => "ns".into(),
-            MicroMetric::TimePerUnit => format!("ns per {}", singular(work_unit)),
-            MicroMetric::Throughput => format!("{work_unit} per second"),
-            MicroMetric::Instructions => "instructions (Ir)".into(),
-            MicroMetric::EstimatedCycles => "estimated cycles".into(),
-            MicroMetric::EstimatedCyclesPerUnit => {
-                format!("estimated cycles per {}", singular(work_unit))
-            }
-        }
-    }
-
-    /// Whether repeated runs give the same value (compare exactly).
-    pub fn deterministic(self) -> bool {
-        self.instrument() == Instrument::Gungraun
-    }
-}
-
-fn singular(unit: &str) -> &str {
-    match unit {
-        "tree entries" => "tree entry",
-        "OIDs" => "OID",
-        other => other.strip_suffix('s').unwrap_or(other),
-    }
-}
-
-/// One figure of one benchmark.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct MicroFigure {
-    pub metric: MicroMetric,
-    pub unit: String,
-    pub value: f64,
-    /// Median absolute deviation (raw), for sampled figures.
-    pub mad: Option<f64>,
-    /// Samples behind the figure; `None` for a single deterministic run.
-    pub samples: Option<usize>,
-}
-
-/// One benchmark id under one instrument.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct MicroResult {
-    /// `<stage>/<case>`, e.g. `spill_merge/runs_16`.
-    pub id: String,
-    pub stage: MicroStage,
-    pub instrument: Instrument,
-    /// The unit of work per iteration, when known (criterion records it;
-    /// gungraun results take it from the criterion run of the same call).
-    pub work: Option<Work>,
-    pub figures: Vec<MicroFigure>,
-}
-
-impl MicroResult {
-    pub fn figure(&self, metric: MicroMetric) -> Option<&MicroFigure> {
-        self.figures.iter().find(|f| f.metric == metric)
-    }
-}
 
 /// Why the suites could not be run or their output read.
 #[derive(Debug, thiserror::Error)]
@@ -722,7 +488,7 @@ pub fn run_suite(
     };
     if results.is_empty() {
         return Err(MicroError::NoResults {
-            instrument: instrument.name(),
+            instrument: instrument.as_str(),
             dir,
         });
     }
@@ -748,4 +514,33 @@ pub fn run(
     }
     sort(&mut all);
     Ok(all)
+}
+
+/// A results file holding only micro results: no strata, the default
+/// configuration, the environment with the measured workspace's revision.
+pub fn micro_only_run(
+    workspace: &Path,
+    micro: Vec<MicroResult>,
+) -> Result<harness_model::results::RunFile, String> {
+    use harness_model::results::{RunConfig, RunFile, current_schema};
+    let (_, report) = crate::counters::Counters::open(None)?;
+    let mut environment = crate::environment::capture(Vec::new(), report);
+    (environment.git_sha, environment.git_dirty) = crate::environment::git_state(workspace);
+    let defaults = crate::measure::Config::new(corpora::default_root());
+    Ok(RunFile {
+        schema: current_schema(),
+        created: crate::clock::now_rfc3339(),
+        environment,
+        config: RunConfig {
+            iterations: 0,
+            warmup: 0,
+            threads: defaults.threads,
+            max_reruns: 0,
+            thresholds: defaults.thresholds,
+            bootstrap_resamples: defaults.bootstrap.resamples,
+            bootstrap_seed: defaults.bootstrap.seed,
+        },
+        strata: Vec::new(),
+        micro,
+    })
 }

@@ -12,67 +12,17 @@
 //! server. [`PROTOCOL`] changes whenever a message's meaning changes, and
 //! [`Client::hello`] refuses a server that speaks another one.
 //!
-//! Main types: [`Request`], [`Response`], [`Hello`], [`serve`] (server
-//! loop over any reader and writer), [`Client`] (the driver's end, owning
-//! the child process).
+//! The messages ([`Request`], [`Response`], [`Hello`]) are the model's
+//! (`harness_model::protocol`). Here: [`serve`] (the server loop over any
+//! reader and writer) and [`Client`] (the driver's end, owning the child
+//! process).
 
-use crate::counters::CounterSource;
-use crate::environment::Environment;
-use crate::measure::{Sample, Session, TruthPolicy};
-use corpora::Stratum;
-use serde::{Deserialize, Serialize};
+use crate::measure::{Session, TruthPolicy, Workload};
+use harness_model::Stratum;
+pub use harness_model::protocol::{CorpusInfo, Hello, PROTOCOL, Request, Response, Sample};
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
-
-/// The protocol version this build speaks.
-pub const PROTOCOL: u32 = 1;
-
-/// One line from the driver.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
-pub enum Request {
-    /// Who are you, and what did you load?
-    Hello,
-    /// Scan `stratum` once and report the sample; `index` names it in errors.
-    Measure {
-        stratum: Stratum,
-        warmup: bool,
-        index: usize,
-    },
-}
-
-/// What a loaded corpus is, so the driver can check both sides scan the same.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct CorpusInfo {
-    pub stratum: Stratum,
-    pub head: String,
-    pub spec_key: String,
-    pub selection: String,
-}
-
-/// The answer to [`Request::Hello`].
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Hello {
-    pub protocol: u32,
-    pub harness_version: String,
-    pub environment: Environment,
-    pub counter_source: CounterSource,
-    pub tsc_hz: Option<f64>,
-    pub corpora: Vec<CorpusInfo>,
-}
-
-/// One line from the server.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Response {
-    Hello(Box<Hello>),
-    Sample(Box<Sample>),
-    /// The request failed; the session stays usable unless it says so.
-    Error {
-        message: String,
-    },
-}
 
 /// Why serving stopped.
 #[derive(Debug, thiserror::Error)]
@@ -83,33 +33,22 @@ pub enum ServeError {
     Write(std::io::Error),
 }
 
-fn hello(session: &Session) -> Hello {
+fn hello<W: Workload>(session: &Session<W>) -> Hello {
     Hello {
         protocol: PROTOCOL,
         harness_version: env!("CARGO_PKG_VERSION").to_string(),
         environment: session.environment().clone(),
         counter_source: session.counter_source(),
         tsc_hz: session.tsc_hz(),
-        corpora: session
-            .strata()
-            .into_iter()
-            .filter_map(|s| {
-                session.manifest(s).map(|m| CorpusInfo {
-                    stratum: s,
-                    head: m.head.clone(),
-                    spec_key: m.spec_key.clone(),
-                    selection: m.selection.describe(),
-                })
-            })
-            .collect(),
+        corpora: session.corpora(),
     }
 }
 
 /// Answers requests from `input` on `output` until end of input. A bad
 /// request or a failed measurement is answered with [`Response::Error`];
 /// only broken pipes end the loop early.
-pub fn serve(
-    session: &mut Session,
+pub fn serve<W: Workload>(
+    session: &mut Session<W>,
     input: impl BufRead,
     mut output: impl Write,
 ) -> Result<(), ServeError> {
@@ -322,35 +261,5 @@ impl Drop for Client {
             let _ = self.child.kill();
             let _ = self.child.wait();
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn requests_round_trip_as_one_json_line() {
-        for r in [
-            Request::Hello,
-            Request::Measure {
-                stratum: Stratum::Medium,
-                warmup: true,
-                index: 3,
-            },
-        ] {
-            let text = serde_json::to_string(&r).unwrap();
-            assert!(!text.contains('\n'));
-            assert_eq!(serde_json::from_str::<Request>(&text).unwrap(), r);
-        }
-        assert_eq!(
-            serde_json::to_string(&Request::Measure {
-                stratum: Stratum::Small,
-                warmup: false,
-                index: 0
-            })
-            .unwrap(),
-            r#"{"op":"measure","stratum":"small","warmup":false,"index":0}"#
-        );
     }
 }

@@ -1,7 +1,7 @@
 //! The `harness` binary end to end: a real (test-sized) run and every kind
 //! of bad input, each a clear error naming what is wrong.
 
-use corpora::{Stratum, build, default_root};
+use corpora::{Stratum, StratumSpec, build, default_root};
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -57,7 +57,7 @@ fn run_then_show_on_test_sized_strata() {
     ] {
         assert!(text.contains(s), "{s} missing from:\n{text}");
     }
-    let run = harness::results::read_run(&out).unwrap();
+    let run = harness_model::results::read_run(&out).unwrap();
     assert_eq!(run.strata.len(), 3);
     for s in &run.strata {
         assert!(s.iterations.iter().filter(|i| i.counted).count() >= 3);
@@ -65,13 +65,13 @@ fn run_then_show_on_test_sized_strata() {
         let cpb = s
             .metrics
             .iter()
-            .find(|m| m.metric == harness::results::Metric::CyclesPerByte)
+            .find(|m| m.metric == harness_model::results::Metric::CyclesPerByte)
             .unwrap();
-        assert_eq!(cpb.source, Some(harness::counters::CounterSource::Tsc));
+        assert_eq!(cpb.source, Some(harness_model::CounterSource::Tsc));
         assert!(
             s.metrics
                 .iter()
-                .any(|m| m.metric == harness::results::Metric::Allocations),
+                .any(|m| m.metric == harness_model::results::Metric::Allocations),
             "the counting allocator is installed"
         );
         assert_eq!(s.stages.len(), 6);
@@ -204,11 +204,11 @@ fn report_writes_a_self_contained_page() {
         "{stdout}"
     );
     let html = std::fs::read_to_string(&out).unwrap();
-    let run = harness::results::read_run(Path::new(&newest)).unwrap();
+    let run = harness_model::results::read_run(Path::new(&newest)).unwrap();
     // Three charts per stratum of the run, one history chart per stratum.
     assert_eq!(html.matches("<svg").count(), 3 * run.strata.len() + 3);
     for s in &run.strata {
-        assert!(html.contains(&format!("Stratum {}", s.stratum.name())));
+        assert!(html.contains(&format!("Stratum {}", s.stratum.as_str())));
     }
 
     // A corrupt history file is skipped with a warning on the page.

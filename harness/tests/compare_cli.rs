@@ -3,8 +3,9 @@
 //! errors a user can cause, each with exit code 2 and a message naming the
 //! input.
 
-use corpora::{Stratum, build, default_root};
-use harness::compare::{GateOutcome, read_compare};
+use corpora::{Stratum, StratumSpec, build, default_root};
+use harness_model::compare::read_compare;
+use harness_model::verdict::GateOutcome;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -79,7 +80,7 @@ fn a_build_against_itself_is_never_a_regression() {
     );
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(html.matches("<svg").count() >= 8);
-    let input: harness::compare::CompareInput =
+    let input: harness_model::compare::CompareInput =
         serde_json::from_str(&std::fs::read_to_string(out.join("input.json")).unwrap()).unwrap();
     assert_eq!(input.strata[0].rounds.len(), file.strata[0].rounds);
     // ABBA: the order alternates round by round.

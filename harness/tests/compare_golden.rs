@@ -16,15 +16,17 @@
 
 use corpora::Stratum;
 use corpora::rng::Rng;
-use harness::compare::model::{parse_compare, to_json};
-use harness::compare::{
-    CompareFile, CompareInput, Findings, Gate, GateOutcome, MethodInput, MicroPair, Revision,
-    Round, StratumPairs, Verdict, analyze, more_rounds, render_comment,
+use harness_analysis::compare::{analyze, more_rounds};
+use harness_model::compare::{
+    CompareFile, CompareInput, Findings, MethodInput, MicroPair, Revision, Round, StratumPairs,
+    parse_compare, to_json,
 };
-use harness::contamination::{Noise, Verdict as Contamination};
-use harness::counters::{CounterReport, CounterSource};
-use harness::environment::Environment;
-use harness::results::{Iteration, Metric, StageSample};
+use harness_model::contamination::{Noise, Verdict as Contamination};
+use harness_model::gate::Gate;
+use harness_model::results::{Iteration, Metric, StageSample};
+use harness_model::verdict::{GateOutcome, Verdict};
+use harness_model::{CounterReport, CounterSource, Environment};
+use harness_report::comment::render_comment;
 use std::path::{Path, PathBuf};
 
 const TSC_HZ: f64 = 2.596e9;
@@ -374,7 +376,7 @@ fn a_five_percent_shift_with_small_noise_is_detected_both_ways() {
                     verdicts(&file, metric),
                     vec![want; 3],
                     "seed {seed}, shift {shift}, {}",
-                    metric.name()
+                    metric.as_str()
                 );
             }
             assert_eq!(file.outcome, outcome, "seed {seed}, shift {shift}");
@@ -511,7 +513,7 @@ fn allocation_counts_that_vary_are_compared_statistically() {
             .iter()
             .find(|m| m.metric == Metric::Allocations)
             .unwrap();
-        assert!(!m.deterministic, "{}", s.stratum.name());
+        assert!(!m.deterministic, "{}", s.stratum.as_str());
         assert!(m.comparison.paired.is_some());
         assert_ne!(m.comparison.verdict, Verdict::Regressed);
         // Bytes stayed constant: still exact.

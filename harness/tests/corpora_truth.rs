@@ -6,7 +6,7 @@
 //! the corpora tests anyway and cached in `target/corpora/`).
 
 use corpora::manifest::{ExpectedFinding, Manifest, ScanSelection};
-use corpora::{Stratum, build, build_stratum, default_root};
+use corpora::{Stratum, StratumSpec, build, build_stratum, default_root};
 use harness::truth;
 use scanner::detect::suppress::Suppressions;
 use scanner::detect::{FindingsSinkFactory, ScanOptions, build_report, load_engine};

@@ -175,7 +175,7 @@ fn malformed_outputs_are_errors_naming_the_file() {
 #[test]
 fn every_stage_and_metric_names_itself_and_its_unit() {
     for s in MicroStage::all() {
-        assert_eq!(MicroStage::from_name(s.name()), Some(s));
+        assert_eq!(MicroStage::from_name(s.as_str()), Some(s));
         assert!(!s.element_unit().is_empty());
         if let Some(e) = s.end_to_end() {
             assert!(scanner::git::STAGES.contains(&e), "{e}");
@@ -186,7 +186,7 @@ fn every_stage_and_metric_names_itself_and_its_unit() {
         assert_eq!(m.deterministic(), m.instrument() == Instrument::Gungraun);
     }
     for i in Instrument::all() {
-        assert_eq!(Instrument::from_name(i.name()), Some(i));
+        assert_eq!(Instrument::from_name(i.as_str()), Some(i));
     }
 }
 
@@ -195,7 +195,7 @@ fn micro_results_fold_into_a_results_file_and_show_beside_the_stages() {
     // A schema 1.0 run, recorded before micro results existed.
     let old = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../results/runs/20261121T041629Z-55e9fed1de.json");
-    let mut run = harness::results::read_run(&old).unwrap();
+    let mut run = harness_model::results::read_run(&old).unwrap();
     assert_eq!((run.schema.major, run.schema.minor), (1, 0));
     assert!(run.micro.is_empty());
     let crit = criterion_results(&fixtures().join("criterion"), None).unwrap();
@@ -206,11 +206,11 @@ fn micro_results_fold_into_a_results_file_and_show_beside_the_stages() {
 
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("run.json");
-    harness::results::write_run(&run, &path).unwrap();
-    let back = harness::results::read_run(&path).unwrap();
+    harness_model::results::write_run(&run, &path).unwrap();
+    let back = harness_model::results::read_run(&path).unwrap();
     assert_eq!(back.micro, run.micro);
 
-    let text = harness::show::render(&back);
+    let text = harness_report::table::render(&back);
     let line = text
         .lines()
         .find(|l| l.contains("tree_diff/full_tree") && l.contains("criterion"))

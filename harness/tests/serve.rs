@@ -2,7 +2,7 @@
 //! greeting, measured samples whose findings equal the ground truth, and
 //! bad requests answered without ending the session.
 
-use corpora::{Stratum, build, default_root};
+use corpora::{Stratum, StratumSpec, build, default_root};
 use harness::serve::{Client, ClientError, PROTOCOL};
 use std::path::Path;
 

@@ -196,7 +196,11 @@ fn pack_exec_does_not_allocate_per_object() {
     use scanner::git::{StageMetrics, StageTimer, dedupe, mapping, pack_exec, plan, tree_diff};
     use std::sync::atomic::{AtomicBool, AtomicUsize};
     let root = corpora::default_root();
-    let built = corpora::build(&corpora::Stratum::Small.test_spec(), &root).unwrap();
+    let built = corpora::build(
+        &corpora::StratumSpec::test_spec(corpora::Stratum::Small),
+        &root,
+    )
+    .unwrap();
     let mut repo = Repo::open(&built.repo).unwrap();
     let mut m = StageMetrics::default();
     let selected = repo.select(&scanner::git::Selection::All, &mut m).unwrap();

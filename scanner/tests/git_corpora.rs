@@ -6,7 +6,7 @@
 mod support;
 
 use corpora::manifest::ScanSelection;
-use corpora::{Stratum, build, default_root};
+use corpora::{Stratum, StratumSpec, build, default_root};
 use scanner::git::{Selection, Status};
 use scanner::sink::ChangeKind;
 

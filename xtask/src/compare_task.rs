@@ -6,16 +6,21 @@
 //! each side's release harness (cached by commit: a commit's binary never
 //! changes), building the corpora once with this checkout's generator,
 //! and running each side's gungraun suite (cached by commit too, as
-//! instruction counts are deterministic). It then hands both binaries to
-//! this checkout's `harness compare`, which drives them as resident
-//! `harness serve` processes, decides, and writes the outputs. Worktrees
-//! are removed when the task ends, also on error or Ctrl-C.
+//! instruction counts are deterministic). It then hands both binaries, as
+//! a typed [`CompareJob`], to the harness's driver ([`harness::compare::drive`],
+//! called in this process), which runs them as resident `harness serve`
+//! processes, decides, and writes the outputs. Worktrees are removed when
+//! the task ends, also on error or Ctrl-C.
 //!
 //! Exit codes are the harness's: 0 pass, 1 regression, 2 error, 3
 //! inconclusive.
 
-use crate::corpora_task::{build_all, parse_strata};
+use crate::corpora_task::build_all;
+use crate::harness_build::{release_harness, target_dir, workspace_root};
 use anyhow::{Context, bail};
+use harness::cli::CompareOptions;
+use harness::compare::{CompareJob, SideJob};
+use harness_model::compare::Revision;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::sync::Arc;
@@ -28,44 +33,17 @@ pub struct Args {
     /// The head revision; omitted, the working tree as it is now
     /// (uncommitted changes included).
     head: Option<String>,
-    /// Comma-separated strata: small, medium, large.
-    #[arg(long, default_value = "small,medium,large")]
-    strata: String,
-    /// Measure the small test variants of the strata (a quick end-to-end
-    /// check of the compare itself, not a measurement).
-    #[arg(long)]
-    test_size: bool,
-    /// The gate's configuration (thresholds, metrics, rounds).
-    #[arg(long, default_value = "perf-gate.toml")]
-    gate: PathBuf,
-    /// Override the gate's initial number of rounds.
-    #[arg(long)]
-    rounds: Option<usize>,
+    #[command(flatten)]
+    options: CompareOptions,
     /// Skip the gungraun microbenchmarks.
     #[arg(long)]
     no_micro: bool,
-    /// Accept different findings on the two sides.
-    #[arg(long)]
-    allow_findings_change: bool,
-    /// Compare even when the two sides' environments differ.
-    #[arg(long)]
-    force: bool,
-    /// Cores both sides are pinned to (default: the first two).
-    #[arg(long)]
-    pin: Option<String>,
     /// Output folder (default: results/compare/<base>-<head>).
     #[arg(long)]
     out: Option<PathBuf>,
     /// Keep the worktrees (for debugging a build).
     #[arg(long)]
     keep_worktrees: bool,
-}
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .canonicalize()
-        .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
 }
 
 fn git(dir: &Path, args: &[&str]) -> anyhow::Result<String> {
@@ -176,15 +154,6 @@ impl Drop for Worktrees {
     }
 }
 
-/// This checkout's target folder (where `cargo build` here puts things).
-fn own_target(root: &Path) -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from)
-}
-
-fn cargo() -> std::ffi::OsString {
-    std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
-}
-
 fn check_interrupt(flag: &AtomicBool) -> anyhow::Result<()> {
     if flag.load(Ordering::SeqCst) {
         bail!("interrupted");
@@ -211,20 +180,11 @@ fn build_harness(side: &Side, dir: &Path, target: &Path, cache: &Path) -> anyhow
         side.rev,
         side.short()
     );
-    let status = Command::new(cargo())
-        .current_dir(dir)
-        .env("CARGO_TARGET_DIR", target)
-        .args(["build", "--release", "--locked", "--quiet", "-p", "harness"])
-        .status()
-        .context("running cargo build")?;
-    if !status.success() {
-        bail!(
-            "building the {} harness at {} failed ({status})",
-            side.label,
-            side.rev
-        );
-    }
-    let built = target.join("release").join("harness");
+    let built = release_harness(
+        dir,
+        target,
+        &format!("the {} harness at {}", side.label, side.rev),
+    )?;
     std::fs::create_dir_all(bin.parent().unwrap_or(cache))
         .with_context(|| format!("creating {}", cache.display()))?;
     // Copy through a temporary name so an interrupted copy is never cached.
@@ -291,12 +251,12 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
             .context("installing the Ctrl-C handler")?;
     }
-    let root = root();
-    let strata = parse_strata(&args.strata)?;
-    let gate = if args.gate.is_absolute() {
-        args.gate.clone()
+    let root = workspace_root();
+    let strata = &args.options.corpora.strata.0;
+    let gate = if args.options.gate.gate.is_absolute() {
+        args.options.gate.gate.clone()
     } else {
-        root.join(&args.gate)
+        root.join(&args.options.gate.gate)
     };
     if !gate.is_file() {
         bail!("the gate configuration {} does not exist", gate.display());
@@ -326,13 +286,13 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     };
 
     // Corpora first: one spec, this checkout's generator, used by both.
-    let corpora_root = corpora::default_root();
+    let corpora_root = args.options.corpora.root();
     eprintln!(
         "bench-compare: corpora ({}) in {}",
-        args.strata,
+        args.options.corpora.strata,
         corpora_root.display()
     );
-    build_all(&strata, &corpora_root, args.test_size)?;
+    build_all(strata, &corpora_root, args.options.corpora.test_size)?;
     check_interrupt(&interrupted)?;
 
     // Each side's build (and micro suite) in its own worktree, unless both
@@ -344,7 +304,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         let need_micro =
             !args.no_micro && !cached(micro_cache.join(format!("{}.json", side.short())));
         let (dir, side_target) = if side.dirty {
-            (root.clone(), own_target(&root))
+            (root.clone(), target_dir(&root))
         } else if need_build || need_micro {
             (worktrees.add(side, &work.join("wt"))?, target.clone())
         } else {
@@ -364,68 +324,42 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     // cached binaries, so remove them before the long part.
     drop(worktrees);
 
-    // The driver is this checkout's harness.
-    eprintln!("bench-compare: building this checkout's harness (the driver)");
-    let status = Command::new(cargo())
-        .current_dir(&root)
-        .args(["build", "--release", "--locked", "--quiet", "-p", "harness"])
-        .status()
-        .context("running cargo build")?;
-    if !status.success() {
-        bail!("building this checkout's harness failed ({status})");
-    }
-    let driver = own_target(&root).join("release").join("harness");
     let out = args.out.clone().unwrap_or_else(|| {
         root.join("results")
             .join("compare")
             .join(format!("{}-{}", base.short(), head.short()))
     });
-    let mut cmd = Command::new(&driver);
-    cmd.current_dir(&root)
-        .arg("compare")
-        .arg("--base-bin")
-        .arg(&sides[0].0)
-        .arg("--head-bin")
-        .arg(&sides[1].0)
-        .args(["--base-rev", &base.rev, "--base-commit", &base.commit])
-        .args(["--head-rev", &head.rev, "--head-commit", &head.commit])
-        .args(["--strata", &args.strata])
-        .arg("--corpora")
-        .arg(&corpora_root)
-        .arg("--gate")
-        .arg(&gate)
-        .arg("--out")
-        .arg(&out);
-    if head.dirty {
-        cmd.arg("--head-dirty");
-    }
-    if args.test_size {
-        cmd.arg("--test-size");
-    }
-    if let Some(r) = args.rounds {
-        cmd.args(["--rounds", &r.to_string()]);
-    }
-    if let Some(p) = &args.pin {
-        cmd.args(["--pin", p]);
-    }
-    if args.allow_findings_change {
-        cmd.arg("--allow-findings-change");
-    }
-    if args.force {
-        cmd.arg("--force");
-    }
-    if let (Some(b), Some(h)) = (&sides[0].1, &sides[1].1) {
-        cmd.arg("--micro-base").arg(b).arg("--micro-head").arg(h);
-    }
-    let status = cmd
-        .status()
-        .with_context(|| format!("running {}", driver.display()))?;
+    let side_job = |side: &Side, (bin, micro): (PathBuf, Option<PathBuf>)| SideJob {
+        bin,
+        revision: Revision {
+            rev: side.rev.clone(),
+            commit: side.commit.clone(),
+            dirty: side.dirty,
+        },
+        micro,
+    };
+    let mut sides = sides.into_iter();
+    let (Some(b), Some(h)) = (sides.next(), sides.next()) else {
+        bail!("both sides must be built");
+    };
+    let mut corpora = args.options.corpora.clone();
+    corpora.corpora = Some(corpora_root);
+    let mut gate_args = args.options.gate.clone();
+    gate_args.gate = gate;
+    let job = CompareJob {
+        base: side_job(&base, b),
+        head: side_job(&head, h),
+        options: CompareOptions {
+            corpora,
+            placement: args.options.placement.clone(),
+            gate: gate_args,
+        },
+        out,
+    };
+    let outcome = harness::compare::drive(&job)?;
+    println!("{}", outcome.summary);
     check_interrupt(&interrupted)?;
-    Ok(match status.code() {
-        Some(c @ 0..=3) => ExitCode::from(c as u8),
-        _ => {
-            eprintln!("bench-compare: the harness ended with {status}");
-            ExitCode::from(2)
-        }
-    })
+    Ok(ExitCode::from(
+        u8::try_from(outcome.file.exit_code).unwrap_or(2),
+    ))
 }

@@ -2,7 +2,8 @@
 //! (cached by spec key) and prints their measured shape.
 
 use anyhow::Context;
-use corpora::{Built, Stratum, build, default_root};
+use corpora::{Built, Stratum, StratumSpec, build, default_root};
+use harness::cli::StrataList;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -10,18 +11,13 @@ use std::time::Instant;
 pub struct Args {
     /// Comma-separated strata to build (small, medium, large).
     #[arg(long, default_value = "small,medium,large")]
-    strata: String,
+    strata: StrataList,
     /// Where corpora go (default: $SCANNER_CORPORA_DIR or target/corpora).
     #[arg(long)]
     root: Option<PathBuf>,
     /// Build the small test variants instead of the benchmark sizes.
     #[arg(long)]
     test_size: bool,
-}
-
-/// Parses a comma-separated strata list.
-pub fn parse_strata(list: &str) -> anyhow::Result<Vec<Stratum>> {
-    Stratum::parse_list(list).map_err(|e| anyhow::anyhow!("--strata: {e}"))
 }
 
 /// Builds (or reuses) the corpora of `strata` under `root`, in parallel:
@@ -48,10 +44,9 @@ pub fn build_all(strata: &[Stratum], root: &Path, test_size: bool) -> anyhow::Re
 }
 
 pub fn run(args: &Args) -> anyhow::Result<()> {
-    let strata = parse_strata(&args.strata)?;
     let root = args.root.clone().unwrap_or_else(default_root);
     let started = Instant::now();
-    let built = build_all(&strata, &root, args.test_size)?;
+    let built = build_all(&args.strata.0, &root, args.test_size)?;
     println!(
         "{:<12} {:>8} {:>7} {:>9} {:>9} {:>6} {:>10} {:>8} {:>6} {:>8} {:>8}",
         "stratum",

@@ -4,6 +4,7 @@
 mod bench_task;
 mod compare_task;
 mod corpora_task;
+mod harness_build;
 mod report_task;
 
 use clap::{Parser, Subcommand};

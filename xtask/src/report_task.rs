@@ -3,7 +3,7 @@
 //! history of every file in `results/runs`, and prints its path. The page
 //! is made by `harness::report`; see `docs/report.md`.
 
-use crate::bench_task::workspace_root;
+use crate::harness_build::workspace_root;
 use anyhow::{Context, bail};
 use std::path::{Path, PathBuf};
 
@@ -35,9 +35,7 @@ fn newest(dir: &Path) -> anyhow::Result<PathBuf> {
 }
 
 pub fn run(args: &Args) -> anyhow::Result<()> {
-    let root = workspace_root()
-        .canonicalize()
-        .unwrap_or_else(|_| workspace_root());
+    let root = workspace_root();
     let history = root.join("results").join("runs");
     let runs = if args.runs.is_empty() {
         vec![newest(&history)?]
@@ -48,7 +46,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         .out
         .clone()
         .unwrap_or_else(|| root.join("results").join("report.html"));
-    let w = harness::report::write_report(&runs, &history, &out)?;
+    let w = harness_report::write_report(&runs, &history, &out)?;
     for f in &w.skipped {
         eprintln!("report: warning: history: skipped {}", f.reason);
     }

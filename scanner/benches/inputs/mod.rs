@@ -24,7 +24,7 @@
 use corpora::content::{Content, FileKind};
 use corpora::rng::Rng;
 use corpora::secrets::SecretKind;
-use corpora::{Stratum, build};
+use corpora::{Stratum, StratumSpec, build};
 use gix::ObjectId;
 use scanner::detect::findings::Origin;
 use scanner::detect::suppress::Suppressions;

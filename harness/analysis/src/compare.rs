@@ -1,0 +1,626 @@
+//! [`analyze`]: the one pure entry point from raw rounds to `compare.json`;
+//! [`more_rounds`]: which strata the driver should extend; [`pair_micro`]:
+//! both sides' deterministic microbenchmark figures, paired.
+//!
+//! Per stratum it keeps the rounds whose two iterations both counted,
+//! derives each compared metric from the iterations (the same derivation as
+//! a plain run: [`Metric::value`], [`StageClock`]), summarizes both sides,
+//! and compares them: exactly for deterministic metrics, by paired ratios,
+//! bootstrap interval and signed-rank test otherwise. All paired tests of
+//! the compare (every stratum, metric and stage) form one Benjamini–Hochberg
+//! family; verdicts use the adjusted p-values. No clock, no IO: the same
+//! input and gate always give the same file.
+
+use crate::correction::{CorrectionError, benjamini_hochberg};
+use crate::paired::{self, PairError, Pairs, Side};
+use crate::stats::{Bootstrap, SampleError, Samples, Summary, summarize};
+use crate::verdict::{self, Evidence, GateOutcome, Verdict};
+use harness_model::Stratum;
+use harness_model::compare::{
+    CompareFile, CompareInput, Comparison, FindingsCheck, Method, MetricComparison,
+    MicroComparison, MicroPair, PairedStats, Round, RoundOrder, RoundPoint, StageComparison,
+    StratumComparison, StratumPairs, compare_schema,
+};
+use harness_model::gate::Gate;
+use harness_model::micro::{Instrument, MicroResult};
+use harness_model::results::{Iteration, Metric, StageClock};
+
+/// Why a compare could not be analysed (the driver exits with code 2).
+#[derive(Debug, thiserror::Error)]
+pub enum CompareError {
+    #[error("nothing to compare: no strata and no microbenchmarks")]
+    Empty,
+    #[error("stratum {0} appears twice")]
+    DuplicateStratum(&'static str),
+    #[error(
+        "stratum {stratum}: only {counted} of {rounds} rounds have both iterations counted; need at least 2"
+    )]
+    TooFewRounds {
+        stratum: &'static str,
+        counted: usize,
+        rounds: usize,
+    },
+    #[error(
+        "stratum {stratum}: gated metric {metric} is not recorded by the {} side in round {round}",
+        side.as_str()
+    )]
+    MissingMetric {
+        stratum: &'static str,
+        metric: &'static str,
+        side: Side,
+        round: usize,
+    },
+    #[error("stratum {stratum}, {what}: {source}")]
+    Pairs {
+        stratum: &'static str,
+        what: String,
+        source: PairError,
+    },
+    #[error("stratum {stratum}, {what}: {source}")]
+    Samples {
+        stratum: &'static str,
+        what: String,
+        source: SampleError,
+    },
+    #[error(
+        "microbenchmark {id} ({metric}): {} value {value} is not a finite number at least 0",
+        side.as_str()
+    )]
+    MicroValue {
+        id: String,
+        metric: String,
+        side: Side,
+        value: f64,
+    },
+    #[error("correcting p-values: {0}")]
+    Correction(#[from] CorrectionError),
+}
+
+/// The rounds of one stratum whose two iterations both counted.
+fn counted(sp: &StratumPairs) -> Vec<&Round> {
+    sp.rounds
+        .iter()
+        .filter(|r| r.base.counted && r.head.counted)
+        .collect()
+}
+
+fn side_of(r: &Round, side: Side) -> &Iteration {
+    match side {
+        Side::Base => &r.base,
+        Side::Head => &r.head,
+    }
+}
+
+fn ratio_of_medians(base: &Summary, head: &Summary) -> Option<f64> {
+    (base.median != 0.0).then(|| head.median / base.median)
+}
+
+/// Summaries of both sides and, given pairs, the paired statistics (whose
+/// verdict waits for the correction); without pairs the medians are
+/// compared exactly.
+fn comparison(
+    stratum: Stratum,
+    what: &str,
+    values: [Vec<f64>; 2],
+    pairs: Option<Pairs>,
+    gated: bool,
+    gate: &Gate,
+) -> Result<Comparison, CompareError> {
+    let b = gate.bootstrap();
+    let [base, head] = values.map(|v| Samples::new(v).map(|s| summarize(&s, b)));
+    let samples_err = |source| CompareError::Samples {
+        stratum: stratum.as_str(),
+        what: what.to_string(),
+        source,
+    };
+    let (base, head) = (base.map_err(samples_err)?, head.map_err(samples_err)?);
+    let (paired, verdict) = match pairs {
+        // Decided after the correction.
+        Some(pairs) => (Some(paired_stats(&pairs, b)), Verdict::Inconclusive),
+        None => (
+            None,
+            verdict::deterministic(base.median, head.median, gate.statistics.threshold),
+        ),
+    };
+    Ok(Comparison {
+        gated,
+        ratio_of_medians: ratio_of_medians(&base, &head),
+        base,
+        head,
+        paired,
+        verdict,
+    })
+}
+
+/// Paired statistics before correction: `p_adjusted` holds the raw p-value
+/// until [`correct`] replaces it.
+fn paired_stats(pairs: &Pairs, b: Bootstrap) -> PairedStats {
+    let a = paired::analyze(pairs, b);
+    PairedStats {
+        ratios: a.ratios,
+        median_ratio: a.median_ratio,
+        ci: a.ci,
+        w_plus: a.test.w_plus,
+        p_method: a.test.method,
+        p_value: a.test.p_value,
+        p_adjusted: a.test.p_value,
+        min_detectable_change: a.min_detectable_change,
+    }
+}
+
+/// Per-metric values of one side, or the index of a round lacking the metric.
+fn metric_values(
+    rounds: &[&Round],
+    metric: Metric,
+    side: Side,
+    bytes: u64,
+) -> Result<Vec<f64>, usize> {
+    rounds
+        .iter()
+        .map(|r| metric.value(side_of(r, side), bytes).ok_or(r.index))
+        .collect()
+}
+
+fn compare_metric(
+    sp: &StratumPairs,
+    rounds: &[&Round],
+    metric: Metric,
+    input: &CompareInput,
+    gate: &Gate,
+) -> Result<Option<MetricComparison>, CompareError> {
+    let stratum = sp.stratum;
+    let gated = gate.is_gated(metric);
+    let values = |side| metric_values(rounds, metric, side, sp.bytes);
+    let missing = |side, round| CompareError::MissingMetric {
+        stratum: stratum.as_str(),
+        metric: metric.as_str(),
+        side,
+        round,
+    };
+    let (base_values, head_values) = match (values(Side::Base), values(Side::Head)) {
+        (Ok(b), Ok(h)) => (b, h),
+        // A reported metric one side did not record is listed, not compared.
+        _ if !gated => return Ok(None),
+        (Err(round), _) => return Err(missing(Side::Base, round)),
+        (Ok(_), Err(round)) => return Err(missing(Side::Head, round)),
+    };
+    // A metric that can be deterministic (allocation counts) is compared
+    // exactly only when it was: with several scanner threads the order in
+    // which blobs meet reused buffers varies, and so do the counts (by
+    // about 1% on the medium stratum), and then the paired statistics
+    // decide like for any measured metric.
+    let constant = |v: &[f64]| v.windows(2).all(|w| w[0] == w[1]);
+    let deterministic = metric.deterministic() && constant(&base_values) && constant(&head_values);
+    let pairs = if deterministic {
+        None
+    } else {
+        let pairs = Pairs::new(base_values.clone(), head_values.clone()).map_err(|source| {
+            CompareError::Pairs {
+                stratum: stratum.as_str(),
+                what: metric.as_str().to_string(),
+                source,
+            }
+        })?;
+        Some(pairs)
+    };
+    Ok(Some(MetricComparison {
+        metric,
+        unit: metric.unit(input.environment.counters.source),
+        deterministic,
+        comparison: comparison(
+            stratum,
+            metric.as_str(),
+            [base_values, head_values],
+            pairs,
+            gated,
+            gate,
+        )?,
+    }))
+}
+
+/// Stage names in the order they first appear, split into those every
+/// counted iteration of both sides has and the rest.
+fn stage_names(rounds: &[&Round]) -> (Vec<String>, Vec<String>) {
+    let iterations = || rounds.iter().flat_map(|r| [&r.base, &r.head]);
+    let mut names: Vec<String> = Vec::new();
+    for s in iterations().flat_map(|it| &it.stages) {
+        if !names.contains(&s.stage) {
+            names.push(s.stage.clone());
+        }
+    }
+    names
+        .into_iter()
+        .partition(|name| iterations().all(|it| it.stages.iter().any(|s| &s.stage == name)))
+}
+
+fn stage_wall(it: &Iteration, stage: &str) -> u64 {
+    it.stages
+        .iter()
+        .find(|s| s.stage == stage)
+        .map_or(0, |s| s.wall_ns)
+}
+
+fn compare_stage(
+    sp: &StratumPairs,
+    rounds: &[&Round],
+    stage: &str,
+    clock: StageClock,
+    gate: &Gate,
+) -> Result<StageComparison, CompareError> {
+    let per_byte = |it: &Iteration| clock.per_byte(stage_wall(it, stage), sp.bytes);
+    let base_values: Vec<f64> = rounds.iter().map(|r| per_byte(&r.base)).collect();
+    let head_values: Vec<f64> = rounds.iter().map(|r| per_byte(&r.head)).collect();
+    // A stage that took no measurable time in some round has no ratio there;
+    // its medians are then compared exactly.
+    let pairs = Pairs::new(base_values.clone(), head_values.clone()).ok();
+    Ok(StageComparison {
+        stage: stage.to_string(),
+        source: clock.source,
+        comparison: comparison(
+            sp.stratum,
+            &format!("stage {stage}"),
+            [base_values, head_values],
+            pairs,
+            gate.metrics.gate_stages,
+            gate,
+        )?,
+    })
+}
+
+fn compare_stratum(
+    sp: &StratumPairs,
+    input: &CompareInput,
+    gate: &Gate,
+) -> Result<StratumComparison, CompareError> {
+    let rounds = counted(sp);
+    if rounds.len() < 2 {
+        return Err(CompareError::TooFewRounds {
+            stratum: sp.stratum.as_str(),
+            counted: rounds.len(),
+            rounds: sp.rounds.len(),
+        });
+    }
+    let mut metrics = Vec::new();
+    let mut metrics_not_compared = Vec::new();
+    for metric in gate.compared() {
+        match compare_metric(sp, &rounds, metric, input, gate)? {
+            Some(c) => metrics.push(c),
+            None => metrics_not_compared.push(metric),
+        }
+    }
+    let clock = StageClock::new(input.environment.counters.tsc_hz);
+    let (stage_list, stages_not_compared) = stage_names(&rounds);
+    let stages = stage_list
+        .iter()
+        .map(|s| compare_stage(sp, &rounds, s, clock, gate))
+        .collect::<Result<Vec<_>, _>>()?;
+    let series = sp
+        .rounds
+        .iter()
+        .map(|r| RoundPoint {
+            index: r.index,
+            base_first: r.base_first,
+            counted: r.base.counted && r.head.counted,
+            base_wall_ns: r.base.wall_ns,
+            head_wall_ns: r.head.wall_ns,
+            base_cycles_per_byte: Metric::CyclesPerByte
+                .value(&r.base, sp.bytes)
+                .unwrap_or_default(),
+            head_cycles_per_byte: Metric::CyclesPerByte
+                .value(&r.head, sp.bytes)
+                .unwrap_or_default(),
+        })
+        .collect();
+    let min_detectable_change = metrics
+        .iter()
+        .map(|m| &m.comparison)
+        .filter(|c| c.gated)
+        .filter_map(|c| c.paired.as_ref().map(|p| p.min_detectable_change))
+        .reduce(f64::max);
+    Ok(StratumComparison {
+        stratum: sp.stratum,
+        bytes: sp.bytes,
+        rounds: sp.rounds.len(),
+        rounds_counted: rounds.len(),
+        metrics,
+        metrics_not_compared,
+        stages,
+        stages_not_compared,
+        min_detectable_change,
+        series,
+    })
+}
+
+/// Every paired test of the compare, in a fixed order, with the verdict it
+/// decides.
+fn tests_mut(
+    strata: &mut [StratumComparison],
+    gated: bool,
+) -> Vec<(&mut PairedStats, &mut Verdict)> {
+    let mut out = Vec::new();
+    for s in strata {
+        let metrics = s.metrics.iter_mut().map(|m| &mut m.comparison);
+        let stages = s.stages.iter_mut().map(|st| &mut st.comparison);
+        for c in metrics.chain(stages).filter(|c| c.gated == gated) {
+            if let Some(p) = c.paired.as_mut() {
+                out.push((p, &mut c.verdict));
+            }
+        }
+    }
+    out
+}
+
+/// Adjusts the p-values with Benjamini–Hochberg and decides the statistical
+/// verdicts; returns the number of tests. The gated tests are one family
+/// and the reported ones another: the gate's false discovery rate is over
+/// the tests that decide it, and reported metrics (many of them, and some
+/// near-copies of gated ones such as wall time and cycles) do not dilute
+/// its power.
+fn correct(strata: &mut [StratumComparison], gate: &Gate) -> Result<usize, CompareError> {
+    let mut n = 0;
+    for gated in [true, false] {
+        n += correct_family(tests_mut(strata, gated), gate)?;
+    }
+    Ok(n)
+}
+
+fn correct_family(
+    mut tests: Vec<(&mut PairedStats, &mut Verdict)>,
+    gate: &Gate,
+) -> Result<usize, CompareError> {
+    if tests.is_empty() {
+        return Ok(0);
+    }
+    let raw: Vec<f64> = tests.iter().map(|(p, _)| p.p_value).collect();
+    let adjusted = benjamini_hochberg(&raw)?;
+    for ((p, v), q) in tests.iter_mut().zip(adjusted) {
+        p.p_adjusted = q;
+        **v = verdict::statistical(
+            Evidence {
+                median_ratio: p.median_ratio,
+                ci_low: p.ci.low,
+                ci_high: p.ci.high,
+                p_adjusted: q,
+            },
+            gate.statistics.threshold,
+            gate.statistics.fdr,
+        );
+    }
+    Ok(raw.len())
+}
+
+fn compare_micro(input: &CompareInput, gate: &Gate) -> Result<Vec<MicroComparison>, CompareError> {
+    input
+        .micro
+        .iter()
+        .map(|m| {
+            for (side, value) in [(Side::Base, m.base), (Side::Head, m.head)] {
+                if !(value.is_finite() && value >= 0.0) {
+                    return Err(CompareError::MicroValue {
+                        id: m.id.clone(),
+                        metric: m.metric.clone(),
+                        side,
+                        value,
+                    });
+                }
+            }
+            Ok(MicroComparison {
+                id: m.id.clone(),
+                metric: m.metric.clone(),
+                unit: m.unit.clone(),
+                base: m.base,
+                head: m.head,
+                delta: m.head - m.base,
+                ratio: (m.base != 0.0).then(|| m.head / m.base),
+                gated: gate.micro.gated,
+                verdict: verdict::deterministic(m.base, m.head, gate.micro.threshold),
+            })
+        })
+        .collect()
+}
+
+/// Every gated verdict of a compare.
+fn gated_verdicts<'a>(
+    strata: &'a [StratumComparison],
+    micro: &'a [MicroComparison],
+) -> impl Iterator<Item = Verdict> + 'a {
+    strata
+        .iter()
+        .flat_map(|s| {
+            let metrics = s.metrics.iter().map(|m| &m.comparison);
+            metrics.chain(s.stages.iter().map(|st| &st.comparison))
+        })
+        .filter(|c| c.gated)
+        .map(|c| c.verdict)
+        .chain(micro.iter().filter(|m| m.gated).map(|m| m.verdict))
+}
+
+/// All statistics of a compare: from the driver's rounds to the file.
+pub fn analyze(input: &CompareInput, gate: &Gate) -> Result<CompareFile, CompareError> {
+    if input.strata.is_empty() && input.micro.is_empty() {
+        return Err(CompareError::Empty);
+    }
+    for (k, s) in input.strata.iter().enumerate() {
+        if input.strata[..k].iter().any(|o| o.stratum == s.stratum) {
+            return Err(CompareError::DuplicateStratum(s.stratum.as_str()));
+        }
+    }
+    let mut strata = input
+        .strata
+        .iter()
+        .map(|sp| compare_stratum(sp, input, gate))
+        .collect::<Result<Vec<_>, _>>()?;
+    let tests = correct(&mut strata, gate)?;
+    let micro = compare_micro(input, gate)?;
+    let f = &input.findings;
+    let findings = FindingsCheck {
+        identical: f.base_digest == f.head_digest && f.base_count == f.head_count,
+        base_count: f.base_count,
+        head_count: f.head_count,
+        base_digest: f.base_digest.clone(),
+        head_digest: f.head_digest.clone(),
+        allowed_to_change: input.method.allow_findings_change,
+    };
+    let outcome = verdict::decide(
+        findings.identical || findings.allowed_to_change,
+        gated_verdicts(&strata, &micro),
+    );
+    let env = &input.environment;
+    Ok(CompareFile {
+        schema: compare_schema(),
+        created: input.created.clone(),
+        base: input.base.clone(),
+        head: input.head.clone(),
+        environment: env.clone(),
+        method: Method {
+            order: RoundOrder::Abba,
+            rounds: strata.iter().map(|s| s.rounds).max().unwrap_or(0),
+            warmup_rounds: input.method.warmup_rounds,
+            extensions: input.method.extensions,
+            threads: input.method.threads,
+            pinned_cores: env.pinned_cores.clone(),
+            counter_source: env.counters.source,
+            tsc_hz: env.counters.tsc_hz,
+            tests,
+            gate: gate.clone(),
+        },
+        findings,
+        strata,
+        micro,
+        exit_code: outcome.exit_code(),
+        outcome,
+    })
+}
+
+/// Which strata need more rounds before the compare settles, and how many:
+/// those with a gated comparison still inconclusive, while their cap
+/// ([`Gate`]'s `rounds`, scaled per stratum) allows. Empty: the verdict
+/// stands (pass, regression, findings changed, or every cap reached).
+pub fn more_rounds(file: &CompareFile, gate: &Gate) -> Vec<(Stratum, usize)> {
+    match file.outcome {
+        GateOutcome::Inconclusive => {}
+        GateOutcome::Pass | GateOutcome::Regression | GateOutcome::FindingsChanged => {
+            return Vec::new();
+        }
+    }
+    file.strata
+        .iter()
+        .filter(|s| {
+            let metrics = s.metrics.iter().map(|m| &m.comparison);
+            let stages = s.stages.iter().map(|st| &st.comparison);
+            metrics
+                .chain(stages)
+                .any(|c| c.gated && c.verdict == Verdict::Inconclusive)
+        })
+        .filter_map(|s| {
+            let caps = gate.rounds.caps(s.stratum);
+            let left = caps.max.saturating_sub(s.rounds);
+            (left > 0).then(|| (s.stratum, caps.extend_by.min(left)))
+        })
+        .collect()
+}
+
+/// Both sides' deterministic microbenchmark figures (gungraun's instruction
+/// counts and estimated cycles), paired by benchmark and metric, and the
+/// benchmark ids only one side has (not compared; the driver names them).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct MicroPairing {
+    pub pairs: Vec<MicroPair>,
+    pub unpaired: Vec<(Side, String)>,
+}
+
+/// Pairs `base`'s and `head`'s micro results (see [`MicroPairing`]).
+pub fn pair_micro(base: &[MicroResult], head: &[MicroResult]) -> MicroPairing {
+    let deterministic = |r: &MicroResult| {
+        r.instrument == Instrument::Gungraun && r.figures.iter().any(|f| f.metric.deterministic())
+    };
+    let mut out = MicroPairing::default();
+    for b in base.iter().filter(|r| deterministic(r)) {
+        let Some(h) = head
+            .iter()
+            .find(|h| h.id == b.id && h.instrument == b.instrument)
+        else {
+            out.unpaired.push((Side::Base, b.id.clone()));
+            continue;
+        };
+        for fb in b.figures.iter().filter(|f| f.metric.deterministic()) {
+            if let Some(fh) = h.figures.iter().find(|f| f.metric == fb.metric) {
+                out.pairs.push(MicroPair {
+                    id: b.id.clone(),
+                    metric: fb.metric.as_str().to_string(),
+                    unit: fb.unit.clone(),
+                    base: fb.value,
+                    head: fh.value,
+                });
+            }
+        }
+    }
+    for h in head.iter().filter(|r| deterministic(r)) {
+        if !base.iter().any(|b| b.id == h.id) {
+            out.unpaired.push((Side::Head, h.id.clone()));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use harness_model::micro::{MicroFigure, MicroMetric, MicroStage};
+
+    fn result(id: &str, instrument: Instrument, ir: f64) -> MicroResult {
+        let figure = |metric, value| MicroFigure {
+            metric,
+            unit: "u".into(),
+            value,
+            mad: None,
+            samples: None,
+        };
+        MicroResult {
+            id: id.into(),
+            stage: MicroStage::Plan,
+            instrument,
+            work: None,
+            figures: match instrument {
+                Instrument::Gungraun => vec![
+                    figure(MicroMetric::Instructions, ir),
+                    figure(MicroMetric::EstimatedCycles, ir * 2.0),
+                ],
+                Instrument::Criterion => vec![figure(MicroMetric::TimePerIteration, ir)],
+            },
+        }
+    }
+
+    #[test]
+    fn micro_figures_pair_by_id_and_metric_and_name_the_unpaired() {
+        let base = [
+            result("plan/a", Instrument::Gungraun, 100.0),
+            result("plan/old", Instrument::Gungraun, 5.0),
+            result("plan/a", Instrument::Criterion, 7.0),
+        ];
+        let head = [
+            result("plan/a", Instrument::Gungraun, 103.0),
+            result("plan/new", Instrument::Gungraun, 9.0),
+        ];
+        let p = pair_micro(&base, &head);
+        let pairs: Vec<(&str, &str, f64, f64)> = p
+            .pairs
+            .iter()
+            .map(|m| (m.id.as_str(), m.metric.as_str(), m.base, m.head))
+            .collect();
+        assert_eq!(
+            pairs,
+            [
+                ("plan/a", "instructions", 100.0, 103.0),
+                ("plan/a", "estimated_cycles", 200.0, 206.0),
+            ]
+        );
+        assert_eq!(
+            p.unpaired,
+            [
+                (Side::Base, "plan/old".to_string()),
+                (Side::Head, "plan/new".to_string())
+            ]
+        );
+    }
+}

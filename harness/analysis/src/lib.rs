@@ -1,0 +1,35 @@
+//! harness-analysis: pure statistics over the model's documents.
+//!
+//! No IO, no clock, no processes, no perf-event, plotters or libc in the
+//! dependency tree: every function maps validated values to values, so the
+//! same inputs give byte-identical outputs. The modules, in the order data
+//! flows:
+//!
+//! - [`rng`] — the bootstrap's seeded generator (SplitMix64).
+//! - [`stats`] — [`stats::Samples`] (validated), median, MAD, quantiles,
+//!   the percentile bootstrap, [`stats::summarize`].
+//! - [`series`] — a plain run's per-metric and per-stage summaries.
+//! - [`contamination`] — judging an iteration's noise against thresholds
+//!   and the workload's own baseline.
+//! - [`paired`] — validated pairs, per-pair ratios, the median ratio and
+//!   its interval, the minimum detectable change.
+//! - [`wilcoxon`] — the signed-rank test on the log-ratios (exact or normal).
+//! - [`correction`] — Benjamini–Hochberg.
+//! - [`verdict`] — verdicts per metric and the gate's outcome.
+//! - [`compare`] — [`compare::analyze`]: an A/B compare's raw rounds to
+//!   `compare.json`; [`compare::more_rounds`]; [`compare::pair_micro`].
+//!
+//! Invariants: statistics only ever see validated samples (finite, positive
+//! where a ratio is taken, at least two values or pairs); the bootstrap is
+//! seeded; every verdict is an enum. The method is described in
+//! `docs/compare.md` and `docs/methodology.md`.
+
+pub mod compare;
+pub mod contamination;
+pub mod correction;
+pub mod paired;
+pub mod rng;
+pub mod series;
+pub mod stats;
+pub mod verdict;
+pub mod wilcoxon;

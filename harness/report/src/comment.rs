@@ -1,0 +1,467 @@
+//! The PR comment (`comment.md`) rendered from a [`CompareFile`]. Pure.
+//!
+//! Layout: the first line is a hidden marker ([`MARKER`], so CI can find and
+//! update its sticky comment) followed by the one-line summary with the
+//! outcome; then a table per stratum (base median ± MAD, head median ± MAD,
+//! Δ of the median ratio, its confidence interval, verdict); the per-stage
+//! cycles/byte deltas; the microbenchmark deltas; and a collapsible
+//! `<details>` section with the environment, the method, the rounds and the
+//! minimum detectable change. Numbers carry their units; all formatting uses
+//! fixed precision, so the same file always renders the same text. The
+//! formatting helpers are crate-visible so the HTML compare report
+//! (`report::compare_report`) shows the very same figures.
+
+use crate::format::{change as pct, grouped, mib, per_byte_unit, short, value};
+use harness_model::compare::{
+    CompareFile, Comparison, MicroComparison, PairedStats, Revision, StratumComparison,
+};
+use harness_model::gate::Rounds;
+use harness_model::verdict::{GateOutcome, Verdict};
+use std::fmt::Write;
+
+/// Hidden marker on the first line of every gate comment.
+pub const MARKER: &str = "<!-- scanner-rs perf-gate -->";
+
+fn revision(rev: &Revision) -> String {
+    format!(
+        "`{}`{}",
+        short(&rev.commit),
+        if rev.dirty { " (dirty)" } else { "" }
+    )
+}
+
+fn ci(p: &PairedStats) -> String {
+    format!("[{}, {}]", pct(p.ci.low), pct(p.ci.high))
+}
+
+fn delta(ratio: Option<f64>) -> String {
+    ratio.map_or("new".into(), pct)
+}
+
+fn verdict_cell(v: Verdict, gated: bool) -> String {
+    if !gated {
+        return format!("{} (not gated)", v.as_str());
+    }
+    let mark = match v {
+        Verdict::Regressed => "❌",
+        Verdict::Improved => "🟢",
+        Verdict::Unchanged => "✅",
+        Verdict::Inconclusive => "⚠️",
+    };
+    format!("{mark} {}", v.as_str())
+}
+
+/// What a gated verdict is about, for the summary line.
+pub(crate) struct Finding {
+    pub(crate) what: String,
+    pub(crate) change: String,
+}
+
+/// The change as the summary line states it: median ratio and interval,
+/// or the exact ratio of medians.
+fn change(c: &Comparison) -> String {
+    match &c.paired {
+        Some(p) => format!("{} {}", pct(p.median_ratio), ci(p)),
+        None => format!("{} (exact)", delta(c.ratio_of_medians)),
+    }
+}
+
+/// The Δ and CI cells of a table row.
+pub(crate) fn delta_and_ci(c: &Comparison) -> (String, String) {
+    match &c.paired {
+        Some(p) => (pct(p.median_ratio), ci(p)),
+        None => (delta(c.ratio_of_medians), "exact".into()),
+    }
+}
+
+fn micro_finding(m: &MicroComparison) -> Finding {
+    Finding {
+        what: format!("micro {} {}", m.id, m.metric),
+        change: format!("{} (exact)", delta(m.ratio)),
+    }
+}
+
+/// Gated comparisons with the given verdict, in file order.
+pub(crate) fn gated_with(file: &CompareFile, verdict: Verdict) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for s in &file.strata {
+        let metrics = s
+            .metrics
+            .iter()
+            .map(|m| (m.metric.as_str().to_string(), &m.comparison));
+        let stages = s
+            .stages
+            .iter()
+            .map(|st| (format!("stage {}", st.stage), &st.comparison));
+        for (what, c) in metrics.chain(stages) {
+            if c.gated && c.verdict == verdict {
+                out.push(Finding {
+                    what: format!("{} {what}", s.stratum.as_str()),
+                    change: change(c),
+                });
+            }
+        }
+    }
+    for m in file
+        .micro
+        .iter()
+        .filter(|m| m.gated && m.verdict == verdict)
+    {
+        out.push(micro_finding(m));
+    }
+    out
+}
+
+fn gated_count(file: &CompareFile) -> usize {
+    file.strata
+        .iter()
+        .map(|s| {
+            s.metrics.iter().filter(|m| m.comparison.gated).count()
+                + s.stages.iter().filter(|st| st.comparison.gated).count()
+        })
+        .sum::<usize>()
+        + file.micro.iter().filter(|m| m.gated).count()
+}
+
+fn listed(findings: &[Finding]) -> String {
+    let first = findings
+        .first()
+        .map_or(String::new(), |f| format!("{} {}", f.what, f.change));
+    match findings.len() {
+        0 | 1 => first,
+        n => format!("{first} and {} more", n - 1),
+    }
+}
+
+fn largest_mdc(file: &CompareFile) -> Option<f64> {
+    file.strata
+        .iter()
+        .filter_map(|s| s.min_detectable_change)
+        .reduce(f64::max)
+}
+
+fn summary_line(file: &CompareFile) -> String {
+    let sides = format!(
+        "(base {} → head {})",
+        revision(&file.base),
+        revision(&file.head)
+    );
+    let body = match file.outcome {
+        GateOutcome::Pass => {
+            let improved = gated_with(file, Verdict::Improved).len();
+            format!(
+                "**perf gate: ✅ pass** — {} strata, {} gated comparisons, no regression{}",
+                file.strata.len(),
+                gated_count(file),
+                if improved > 0 {
+                    format!(", {improved} improved")
+                } else {
+                    String::new()
+                }
+            )
+        }
+        GateOutcome::Regression => format!(
+            "**perf gate: ❌ regression** in {}",
+            listed(&gated_with(file, Verdict::Regressed))
+        ),
+        GateOutcome::FindingsChanged => format!(
+            "**perf gate: ❌ findings changed** — base {} findings (`{}`), head {} (`{}`)",
+            file.findings.base_count,
+            short(&file.findings.base_digest),
+            file.findings.head_count,
+            short(&file.findings.head_digest),
+        ),
+        GateOutcome::Inconclusive => {
+            // The rounds and detectable change of the strata that stayed
+            // inconclusive, not of the cheap stratum that ran the most.
+            let open: Vec<&StratumComparison> = file
+                .strata
+                .iter()
+                .filter(|s| {
+                    s.metrics.iter().any(|m| {
+                        m.comparison.gated && m.comparison.verdict == Verdict::Inconclusive
+                    })
+                })
+                .collect();
+            let rounds = open
+                .iter()
+                .map(|s| format!("{} {}", s.stratum.as_str(), s.rounds))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let mdc = open
+                .iter()
+                .filter_map(|s| s.min_detectable_change)
+                .reduce(f64::max)
+                .or_else(|| largest_mdc(file));
+            format!(
+                "**perf gate: ⚠️ inconclusive** — {} after {} rounds{}",
+                listed(&gated_with(file, Verdict::Inconclusive)),
+                if rounds.is_empty() {
+                    file.method.rounds.to_string()
+                } else {
+                    format!("({rounds})")
+                },
+                mdc.map_or(String::new(), |m| format!(
+                    "; smallest detectable change ±{:.2}%",
+                    m * 100.0
+                )),
+            )
+        }
+    };
+    format!("{MARKER} {body} {sides}")
+}
+
+fn stratum_table(out: &mut String, file: &CompareFile, s: &StratumComparison) {
+    let source = file.method.counter_source;
+    let _ = writeln!(
+        out,
+        "\n### {} — {} scanned per scan, {} rounds ({} counted)\n",
+        s.stratum.as_str(),
+        mib(s.bytes as f64),
+        s.rounds,
+        s.rounds_counted
+    );
+    let _ = writeln!(
+        out,
+        "| metric | base (median ± MAD) | head (median ± MAD) | Δ | {:.0}% CI | verdict |",
+        file.method.gate.statistics.confidence * 100.0
+    );
+    let _ = writeln!(out, "|---|---:|---:|---:|---:|---|");
+    for m in &s.metrics {
+        let c = &m.comparison;
+        let v = |x| value(m.metric, source, x);
+        let (d, interval) = delta_and_ci(c);
+        let _ = writeln!(
+            out,
+            "| {} | {} ± {} | {} ± {} | {d} | {interval} | {} |",
+            m.metric.as_str(),
+            v(c.base.median),
+            v(c.base.mad),
+            v(c.head.median),
+            v(c.head.mad),
+            verdict_cell(c.verdict, c.gated),
+        );
+    }
+    if !s.metrics_not_compared.is_empty() {
+        let names: Vec<&str> = s.metrics_not_compared.iter().map(|m| m.as_str()).collect();
+        let _ = writeln!(out, "\nNot recorded, not compared: {}.", names.join(", "));
+    }
+}
+
+fn stage_table(out: &mut String, file: &CompareFile) {
+    let Some(source) = file
+        .strata
+        .iter()
+        .flat_map(|s| &s.stages)
+        .map(|st| st.source)
+        .next()
+    else {
+        return;
+    };
+    let _ = writeln!(
+        out,
+        "\n### Per-stage cycles/byte ({}{})\n",
+        per_byte_unit(source),
+        if file.method.gate.metrics.gate_stages {
+            ", gated"
+        } else {
+            ", not gated"
+        }
+    );
+    let _ = writeln!(
+        out,
+        "| stratum | stage | base | head | Δ | CI | verdict |\n|---|---|---:|---:|---:|---:|---|"
+    );
+    for s in &file.strata {
+        for st in &s.stages {
+            let c = &st.comparison;
+            let (d, interval) = delta_and_ci(c);
+            let _ = writeln!(
+                out,
+                "| {} | {} | {:.3} | {:.3} | {d} | {interval} | {} |",
+                s.stratum.as_str(),
+                st.stage,
+                c.base.median,
+                c.head.median,
+                verdict_cell(c.verdict, c.gated),
+            );
+        }
+    }
+}
+
+fn micro_table(out: &mut String, file: &CompareFile) {
+    if file.micro.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\n### Microbenchmarks (exact)\n\n| benchmark | metric | base | head | Δ | verdict |\n|---|---|---:|---:|---:|---|"
+    );
+    for m in &file.micro {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} {} | {} {} | {} ({}) | {} |",
+            m.id,
+            m.metric,
+            grouped(m.base),
+            m.unit,
+            grouped(m.head),
+            m.unit,
+            if m.delta > 0.0 {
+                format!("+{}", grouped(m.delta))
+            } else {
+                grouped(m.delta)
+            },
+            delta(m.ratio),
+            verdict_cell(m.verdict, m.gated),
+        );
+    }
+}
+
+fn details(out: &mut String, file: &CompareFile) {
+    let env = &file.environment;
+    let m = &file.method;
+    let g = &m.gate;
+    let _ = writeln!(
+        out,
+        "\n<details><summary>Environment, method, rounds, minimum detectable change</summary>\n"
+    );
+    let _ = writeln!(
+        out,
+        "- **base** `{}` = `{}`{}; **head** `{}` = `{}`{}",
+        file.base.rev,
+        file.base.commit,
+        if file.base.dirty { " (dirty)" } else { "" },
+        file.head.rev,
+        file.head.commit,
+        if file.head.dirty { " (dirty)" } else { "" },
+    );
+    let _ = writeln!(
+        out,
+        "- **machine**: {}, {} logical cores, pinned to {:?}, governor {}, kernel {}, {}",
+        env.cpu_model,
+        env.logical_cores,
+        m.pinned_cores,
+        env.governor.as_deref().unwrap_or("unknown"),
+        env.kernel,
+        env.rustc,
+    );
+    let _ = writeln!(
+        out,
+        "- **counters**: {}{}{}",
+        m.counter_source.as_str(),
+        m.tsc_hz
+            .map_or(String::new(), |hz| format!(" (TSC {:.0} MHz)", hz / 1e6)),
+        env.counters
+            .fallback_reason
+            .as_deref()
+            .map_or(String::new(), |r| format!("; fallback: {r}")),
+    );
+    let _ = writeln!(
+        out,
+        "- **method**: {} paired rounds (base and head back to back, order alternating), {} thread(s), after {} warm-up rounds; up to {} rounds ({} initial, +{} per extension{}, {} extension(s) made). Per pair the ratio head/base; the median ratio with a {:.0}% percentile-bootstrap interval ({} resamples of the pairs, seed {:#x}); Wilcoxon signed-rank test on the log-ratios; Benjamini–Hochberg over {} tests at a false discovery rate of {}. Threshold ±{:.1}%; deterministic metrics and microbenchmarks compared exactly (micro threshold ±{:.1}%).",
+        m.order.as_str(),
+        m.threads,
+        m.warmup_rounds,
+        g.rounds.max,
+        g.rounds.initial,
+        g.rounds.extend_by,
+        scale_note(&g.rounds),
+        m.extensions,
+        g.statistics.confidence * 100.0,
+        g.statistics.bootstrap_resamples,
+        g.statistics.bootstrap_seed,
+        m.tests,
+        g.statistics.fdr,
+        g.statistics.threshold * 100.0,
+        g.micro.threshold * 100.0,
+    );
+    let rounds: Vec<String> = file
+        .strata
+        .iter()
+        .map(|s| {
+            format!(
+                "{} {} ({} counted)",
+                s.stratum.as_str(),
+                s.rounds,
+                s.rounds_counted
+            )
+        })
+        .collect();
+    let _ = writeln!(out, "- **rounds**: {}", rounds.join(", "));
+    let mdc: Vec<String> = file
+        .strata
+        .iter()
+        .map(|s| {
+            format!(
+                "{} {}",
+                s.stratum.as_str(),
+                s.min_detectable_change
+                    .map_or("n/a".into(), |x| format!("±{:.2}%", x * 100.0))
+            )
+        })
+        .collect();
+    let _ = writeln!(
+        out,
+        "- **minimum detectable change** (half-width of the widest interval among gated timing metrics): {}",
+        mdc.join(", ")
+    );
+    let f = &file.findings;
+    let _ = writeln!(
+        out,
+        "- **findings**: {} (base {} `{}`, head {} `{}`){}",
+        if f.identical { "identical" } else { "differ" },
+        f.base_count,
+        short(&f.base_digest),
+        f.head_count,
+        short(&f.head_digest),
+        if f.allowed_to_change {
+            "; changes allowed (`--allow-findings-change`)"
+        } else {
+            ""
+        },
+    );
+    let _ = writeln!(
+        out,
+        "- **outcome**: {}, exit code {} (0 pass, 1 regression, 2 error, 3 inconclusive)",
+        file.outcome.as_str(),
+        file.exit_code
+    );
+    let _ = writeln!(out, "\n</details>");
+}
+
+/// The whole PR comment.
+pub fn render_comment(file: &CompareFile) -> String {
+    let mut out = summary_line(file);
+    out.push('\n');
+    for s in &file.strata {
+        stratum_table(&mut out, file, s);
+    }
+    stage_table(&mut out, file);
+    micro_table(&mut out, file);
+    details(&mut out, file);
+    out
+}
+
+/// "; ×10 for small" for the strata whose round counts are scaled.
+pub(crate) fn scale_note(r: &Rounds) -> String {
+    r.scale
+        .iter()
+        .map(|(s, k)| format!("; ×{k} for {}", s.as_str()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn number_formats() {
+        assert_eq!(delta(None), "new");
+        assert_eq!(verdict_cell(Verdict::Regressed, true), "❌ regressed");
+        assert_eq!(
+            verdict_cell(Verdict::Regressed, false),
+            "regressed (not gated)"
+        );
+    }
+}

@@ -1,0 +1,358 @@
+//! The flags the `harness` binary and `cargo xtask` share, declared once:
+//! one flattened argument struct per concern ([`CorporaArgs`] what to
+//! measure, [`PlacementArgs`] where, [`GateArgs`] how a compare decides),
+//! composed by `run`, `serve` and `compare` with clap's `flatten`. Each is
+//! also a serde document, so xtask hands the release binary a typed job
+//! file ([`RunArgs`] for `harness run --job`) instead of an argv it would
+//! have to re-serialize, and calls the compare driver as a library with a
+//! [`crate::compare::CompareJob`] built from the same structs.
+
+use crate::affinity;
+use crate::counters::CounterSource;
+use crate::measure::{Config, Pinning, SessionConfig};
+use harness_model::Stratum;
+use harness_model::contamination::Thresholds;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// A `--strata` list (`small,medium`): parsed once, by
+/// [`Stratum::parse_list`], wherever the flag appears.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct StrataList(pub Vec<Stratum>);
+
+impl std::str::FromStr for StrataList {
+    type Err = String;
+    fn from_str(s: &str) -> Result<StrataList, String> {
+        Stratum::parse_list(s).map(StrataList)
+    }
+}
+
+impl std::fmt::Display for StrataList {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&Stratum::join(&self.0))
+    }
+}
+
+impl Default for StrataList {
+    fn default() -> StrataList {
+        StrataList(Stratum::all().to_vec())
+    }
+}
+
+/// A `--pin` core list (`0,1`, `0-3`), parsed by [`affinity::parse_cores`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct CoreList(pub Vec<usize>);
+
+impl std::str::FromStr for CoreList {
+    type Err = String;
+    fn from_str(s: &str) -> Result<CoreList, String> {
+        affinity::parse_cores(s).map(CoreList)
+    }
+}
+
+/// What to measure: which strata, from which corpora folder.
+#[derive(Clone, Debug, Default, PartialEq, Eq, clap::Args, Serialize, Deserialize)]
+pub struct CorporaArgs {
+    /// Comma-separated strata: small, medium, large.
+    #[arg(long, default_value = "small,medium,large")]
+    pub strata: StrataList,
+    /// Corpora folder (default: $SCANNER_CORPORA_DIR or target/corpora).
+    #[arg(long)]
+    pub corpora: Option<PathBuf>,
+    /// Measure the small test variants of the strata (checks the harness
+    /// itself; `cargo xtask corpora --test-size` builds them).
+    #[arg(long)]
+    pub test_size: bool,
+}
+
+impl CorporaArgs {
+    pub fn root(&self) -> PathBuf {
+        self.corpora.clone().unwrap_or_else(corpora::default_root)
+    }
+}
+
+/// Where to run: worker threads and the cores they are pinned to.
+#[derive(Clone, Debug, PartialEq, Eq, clap::Args, Serialize, Deserialize)]
+pub struct PlacementArgs {
+    /// Scanner worker threads.
+    #[arg(long, default_value_t = 2)]
+    pub threads: usize,
+    /// Cores to pin to, e.g. `0,1` or `0-3` (default: the first THREADS cores).
+    #[arg(long, value_name = "CORES", conflicts_with = "unpinned")]
+    pub pin: Option<CoreList>,
+    /// Measure without pinning (noisier; recorded in the results).
+    #[arg(long)]
+    pub unpinned: bool,
+}
+
+impl Default for PlacementArgs {
+    fn default() -> PlacementArgs {
+        PlacementArgs {
+            threads: 2,
+            pin: None,
+            unpinned: false,
+        }
+    }
+}
+
+impl PlacementArgs {
+    pub fn pinning(&self) -> Pinning {
+        match (self.unpinned, &self.pin) {
+            (true, _) => Pinning::Unpinned,
+            (false, Some(cores)) => Pinning::Cores(cores.0.clone()),
+            (false, None) => Pinning::FirstCores,
+        }
+    }
+}
+
+/// `--counters`: `auto` or a forced source.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CounterChoice {
+    Auto,
+    Forced(CounterSource),
+}
+
+impl std::str::FromStr for CounterChoice {
+    type Err = String;
+    fn from_str(s: &str) -> Result<CounterChoice, String> {
+        match s {
+            "auto" => Ok(CounterChoice::Auto),
+            other => other
+                .parse::<CounterSource>()
+                .map(CounterChoice::Forced)
+                .map_err(|e| format!("{e} or auto")),
+        }
+    }
+}
+
+impl CounterChoice {
+    pub fn forced(self) -> Option<CounterSource> {
+        match self {
+            CounterChoice::Auto => None,
+            CounterChoice::Forced(s) => Some(s),
+        }
+    }
+}
+
+/// Where and how to measure: shared by `run` and `serve`.
+#[derive(Clone, Debug, PartialEq, Eq, clap::Args, Serialize, Deserialize)]
+pub struct SessionArgs {
+    #[command(flatten)]
+    pub corpora: CorporaArgs,
+    #[command(flatten)]
+    pub placement: PlacementArgs,
+    /// Counter source: auto, perf_event, tsc or monotonic.
+    #[arg(long, default_value = "auto")]
+    pub counters: CounterChoice,
+}
+
+impl Default for SessionArgs {
+    fn default() -> SessionArgs {
+        SessionArgs {
+            corpora: CorporaArgs::default(),
+            placement: PlacementArgs::default(),
+            counters: CounterChoice::Auto,
+        }
+    }
+}
+
+impl SessionArgs {
+    /// The session these flags open; `trust_manifest` for `serve`.
+    pub fn session_config(&self, trust_manifest: bool) -> SessionConfig {
+        SessionConfig {
+            strata: self.corpora.strata.0.clone(),
+            threads: self.placement.threads,
+            pinning: self.placement.pinning(),
+            counters: self.counters.forced(),
+            thresholds: Thresholds::default(),
+            corpora_root: self.corpora.root(),
+            test_size: self.corpora.test_size,
+            trust_manifest,
+        }
+    }
+}
+
+/// `harness run`: the session plus how many iterations, and where to write.
+#[derive(Clone, Debug, PartialEq, Eq, clap::Args, Serialize, Deserialize)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub session: SessionArgs,
+    /// Measured iterations per stratum (at least 10 for a real run).
+    #[arg(long, default_value_t = 15)]
+    pub iterations: usize,
+    /// Discarded warm-up iterations per stratum.
+    #[arg(long, default_value_t = 3)]
+    pub warmup: usize,
+    /// Contaminated iterations re-run at most this many times per stratum.
+    #[arg(long, default_value_t = 5)]
+    pub max_reruns: usize,
+    /// Results file (default: results/runs/<timestamp>-<sha>.json).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+impl Default for RunArgs {
+    fn default() -> RunArgs {
+        RunArgs {
+            session: SessionArgs::default(),
+            iterations: 15,
+            warmup: 3,
+            max_reruns: 5,
+            out: None,
+            quiet: false,
+        }
+    }
+}
+
+impl RunArgs {
+    pub fn config(&self) -> Config {
+        let s = &self.session;
+        let mut config = Config::new(s.corpora.root());
+        config.strata = s.corpora.strata.0.clone();
+        config.iterations = self.iterations;
+        config.warmup = self.warmup;
+        config.threads = s.placement.threads;
+        config.max_reruns = self.max_reruns;
+        config.test_size = s.corpora.test_size;
+        config.pinning = s.placement.pinning();
+        config.counters = s.counters.forced();
+        config
+    }
+
+    /// Reads a job file written by xtask (`harness run --job FILE`).
+    pub fn read_job(path: &std::path::Path) -> Result<RunArgs, JobError> {
+        let text = std::fs::read_to_string(path).map_err(|source| JobError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        serde_json::from_str(&text).map_err(|e| JobError::Parse {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        })
+    }
+
+    /// Writes this as a job file for `harness run --job`.
+    pub fn write_job(&self, path: &std::path::Path) -> Result<(), JobError> {
+        let io = |source| JobError::Io {
+            path: path.to_owned(),
+            source,
+        };
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(io)?;
+        }
+        let text = serde_json::to_string_pretty(self).map_err(|e| JobError::Parse {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        })?;
+        std::fs::write(path, text).map_err(io)
+    }
+}
+
+/// Why a job file could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: not a harness job file: {reason}")]
+    Parse { path: PathBuf, reason: String },
+}
+
+/// How an A/B compare decides: shared by `harness compare` and
+/// `cargo xtask bench-compare`.
+#[derive(Clone, Debug, PartialEq, Eq, clap::Args, Serialize, Deserialize)]
+pub struct GateArgs {
+    /// The gate's configuration (thresholds, metrics, rounds).
+    #[arg(long, default_value = "perf-gate.toml")]
+    pub gate: PathBuf,
+    /// Override the gate's initial number of rounds.
+    #[arg(long)]
+    pub rounds: Option<usize>,
+    /// Accept different findings on the two sides.
+    #[arg(long)]
+    pub allow_findings_change: bool,
+    /// Compare even when the two sides' environments differ.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Everything a compare's two sides share: what to measure, where, and how
+/// the gate decides (`harness compare` and `cargo xtask bench-compare`).
+#[derive(Clone, Debug, PartialEq, Eq, clap::Args, Serialize, Deserialize)]
+pub struct CompareOptions {
+    #[command(flatten)]
+    pub corpora: CorporaArgs,
+    #[command(flatten)]
+    pub placement: PlacementArgs,
+    #[command(flatten)]
+    pub gate: GateArgs,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Probe {
+        #[command(flatten)]
+        run: RunArgs,
+    }
+
+    #[test]
+    fn defaults_equal_an_empty_command_line() {
+        let parsed = Probe::try_parse_from(["x"]).unwrap();
+        assert_eq!(parsed.run, RunArgs::default());
+    }
+
+    #[test]
+    fn flags_parse_once_and_name_bad_values() {
+        let p = Probe::try_parse_from([
+            "x",
+            "--strata",
+            "medium",
+            "--pin",
+            "0-1",
+            "--counters",
+            "tsc",
+        ])
+        .unwrap();
+        assert_eq!(p.run.session.corpora.strata.0, vec![Stratum::Medium]);
+        assert_eq!(p.run.session.placement.pin, Some(CoreList(vec![0, 1])));
+        assert_eq!(
+            p.run.session.counters,
+            CounterChoice::Forced(CounterSource::Tsc)
+        );
+        let err = Probe::try_parse_from(["x", "--strata", "huge"])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("huge"), "{err}");
+        let err = Probe::try_parse_from(["x", "--counters", "pmu"])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("pmu") && err.contains("auto"), "{err}");
+    }
+
+    #[test]
+    fn a_job_file_round_trips() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("job.json");
+        let job = RunArgs {
+            iterations: 3,
+            out: Some(dir.path().join("out.json")),
+            ..RunArgs::default()
+        };
+        job.write_job(&path).unwrap();
+        assert_eq!(RunArgs::read_job(&path).unwrap(), job);
+        std::fs::write(&path, "{").unwrap();
+        let err = RunArgs::read_job(&path).unwrap_err().to_string();
+        assert!(err.contains("not a harness job file"), "{err}");
+    }
+}

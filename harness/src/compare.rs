@@ -1,0 +1,564 @@
+//! The A/B driver as a library: [`drive`] takes a typed [`CompareJob`] and
+//! returns a [`CompareOutcome`]. `harness compare` builds the job from its
+//! flags; `cargo xtask bench-compare` builds the two binaries and the same
+//! job, and calls [`drive`] directly.
+//!
+//! It starts both sides' harnesses as resident `harness serve` processes
+//! pinned to the same cores, runs warm-up and measured ABBA rounds per
+//! stratum ([`crate::interleave`]), adds rounds while a gated metric is
+//! inconclusive (up to the gate's cap, [`more_rounds`]), and writes
+//! `compare.json`, the raw `input.json`, and every rendered output
+//! (`comment.md`, `report.html`) through the report layer's fan-out.
+//!
+//! Invariants: both sides must describe one machine (unless forced) and
+//! one set of corpora; each side's findings may not vary between
+//! iterations ([`side_findings`]); the statistics see only the rounds, as
+//! a [`CompareInput`] the analysis layer turns into the file.
+
+use crate::cli::{CompareOptions, PlacementArgs};
+use crate::clock;
+use crate::interleave::{Progress, Servers, StratumRounds};
+use crate::serve::{Client, ClientError, Hello};
+use crate::{affinity, environment};
+use harness_analysis::compare::{CompareError, analyze, more_rounds, pair_micro};
+use harness_model::compare::{
+    CompareFile, CompareInput, Findings, MethodInput, Revision, Round, Side, StratumPairs,
+    write_compare,
+};
+use harness_model::gate::{Gate, GateError};
+use harness_model::protocol::Sample;
+use harness_model::results::read_run;
+use harness_model::{DocumentError, Stratum};
+use harness_report::{Output, Reports};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Contaminated rounds measured again per stratum before they are kept.
+pub const MAX_RERUNS: usize = 5;
+
+/// One side of a compare: its harness binary, what revision it is, and
+/// (optionally) its `harness micro --out` file of gungraun results.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SideJob {
+    pub bin: PathBuf,
+    pub revision: Revision,
+    pub micro: Option<PathBuf>,
+}
+
+/// Everything a compare needs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CompareJob {
+    pub base: SideJob,
+    pub head: SideJob,
+    pub options: CompareOptions,
+    /// Output folder.
+    pub out: PathBuf,
+}
+
+/// What a finished compare decided and wrote.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CompareOutcome {
+    pub file: CompareFile,
+    /// Every file written into the output folder.
+    pub written: Vec<PathBuf>,
+    /// The PR comment's summary line.
+    pub summary: String,
+    pub seconds: f64,
+}
+
+/// Why a compare could not finish (exit code 2).
+#[derive(Debug, thiserror::Error)]
+pub enum DriveError {
+    #[error(transparent)]
+    Gate(#[from] GateError),
+    #[error("{0}")]
+    Config(String),
+    #[error("{} binary {}: {source}", side.as_str(), path.display())]
+    Binary {
+        side: Side,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Server(#[from] ClientError),
+    #[error("the two sides' environments differ ({0}); pass --force to compare anyway")]
+    Environments(String),
+    #[error("the two sides loaded different corpora: base {base}, head {head}")]
+    Corpora { base: String, head: String },
+    #[error(
+        "the {} side's findings on {stratum} changed between iterations: the scanner is not deterministic",
+        side.as_str()
+    )]
+    Nondeterministic { side: Side, stratum: Stratum },
+    #[error("reading micro results: {0}")]
+    Micro(DocumentError),
+    #[error(transparent)]
+    Analysis(#[from] CompareError),
+    #[error("writing the outputs: {0}")]
+    Write(String),
+}
+
+/// Both servers' greetings must describe one machine and one set of
+/// corpora; returns the environment differences that `force` let through.
+fn check_sides(base: &Hello, head: &Hello, force: bool) -> Result<Vec<String>, DriveError> {
+    let mismatches = base.environment.mismatches(&head.environment);
+    if !mismatches.is_empty() && !force {
+        return Err(DriveError::Environments(mismatches.join("; ")));
+    }
+    if base.corpora != head.corpora {
+        return Err(DriveError::Corpora {
+            base: format!("{:?}", base.corpora),
+            head: format!("{:?}", head.corpora),
+        });
+    }
+    Ok(mismatches)
+}
+
+/// The cores both sides are pinned to (empty: unpinned).
+fn cores(placement: &PlacementArgs) -> Result<Vec<usize>, DriveError> {
+    if placement.unpinned {
+        return Ok(Vec::new());
+    }
+    if let Some(list) = &placement.pin {
+        return Ok(list.0.clone());
+    }
+    let available = affinity::available();
+    if available.len() < placement.threads {
+        return Err(DriveError::Config(format!(
+            "--threads {} needs {} cores to pin both sides to, only {available:?} are available (pass --pin or --unpinned)",
+            placement.threads, placement.threads
+        )));
+    }
+    Ok(available[..placement.threads].to_vec())
+}
+
+/// The `harness serve` command line of both sides. This is the one argv
+/// the driver writes: it crosses into another revision's binary, whose
+/// only stable interface is its flags.
+fn server_args(job: &CompareJob, cores: &[usize]) -> Vec<String> {
+    let mut v = vec![
+        "--strata".to_string(),
+        job.options.corpora.strata.to_string(),
+        "--threads".into(),
+        job.options.placement.threads.to_string(),
+    ];
+    if job.options.placement.unpinned {
+        v.push("--unpinned".into());
+    } else {
+        let list: Vec<String> = cores.iter().map(ToString::to_string).collect();
+        v.extend(["--pin".to_string(), list.join(",")]);
+    }
+    v.extend([
+        "--trust-corpora".into(),
+        "--corpora".into(),
+        job.options.corpora.root().display().to_string(),
+    ]);
+    if job.options.corpora.test_size {
+        v.push("--test-size".into());
+    }
+    v
+}
+
+fn absolute(side: Side, p: &Path) -> Result<PathBuf, DriveError> {
+    std::fs::canonicalize(p).map_err(|source| DriveError::Binary {
+        side,
+        path: p.to_owned(),
+        source,
+    })
+}
+
+/// Runs the compare `job` describes, writes its outputs and returns the
+/// outcome (whose `file.exit_code` is the gate's exit code).
+pub fn drive(job: &CompareJob) -> Result<CompareOutcome, DriveError> {
+    let started = Instant::now();
+    let strata = &job.options.corpora.strata.0;
+    let gate = Gate::read(&job.options.gate.gate)?;
+    let cores = cores(&job.options.placement)?;
+    let dir = std::env::current_dir()
+        .map_err(|e| DriveError::Config(format!("reading the current folder: {e}")))?;
+    let sargs = server_args(job, &cores);
+    let base_bin = absolute(Side::Base, &job.base.bin)?;
+    let head_bin = absolute(Side::Head, &job.head.bin)?;
+    let mut servers = Servers {
+        base: Client::spawn("base", &base_bin, &dir, &sargs)?,
+        head: Client::spawn("head", &head_bin, &dir, &sargs)?,
+    };
+    let base_hello = servers.base.hello()?;
+    let head_hello = servers.head.hello()?;
+    let forced = check_sides(&base_hello, &head_hello, job.options.gate.force)?;
+    eprintln!(
+        "compare: both sides ready, {}, counters {}",
+        if job.options.placement.unpinned {
+            "unpinned".to_string()
+        } else {
+            format!("pinned to cores {cores:?}")
+        },
+        base_hello.counter_source
+    );
+
+    let mut all: Vec<StratumRounds> = strata
+        .iter()
+        .map(|&s| StratumRounds::new(s, MAX_RERUNS))
+        .collect();
+    let mut progress = |p: Progress| match p {
+        Progress::Warmup { .. } => {}
+        Progress::Round {
+            stratum,
+            index,
+            ratio,
+            rerun,
+        } => {
+            if rerun || (index + 1) % 10 == 0 {
+                eprintln!(
+                    "compare: {:>6} round {:>4}  head/base wall {:.4}{}",
+                    stratum,
+                    index + 1,
+                    ratio,
+                    if rerun { "  (contaminated: again)" } else { "" }
+                );
+            }
+        }
+    };
+    for r in &mut all {
+        let caps = gate.rounds.caps(r.stratum);
+        // `--rounds` replaces the unscaled initial count; the stratum's
+        // scale still applies.
+        let initial = job.options.gate.rounds.map_or(caps.initial, |n| {
+            n * (caps.initial / gate.rounds.initial.max(1)).max(1)
+        });
+        r.warm(&mut servers, gate.rounds.warmup, &mut progress)?;
+        r.extend(&mut servers, initial, &mut progress)?;
+    }
+    let micro = match (&job.base.micro, &job.head.micro) {
+        (Some(b), Some(h)) => {
+            let read = |p: &Path| read_run(p).map(|r| r.micro).map_err(DriveError::Micro);
+            let pairing = pair_micro(&read(b)?, &read(h)?);
+            for (side, id) in &pairing.unpaired {
+                eprintln!("compare: micro {id} only on the {side} side: not compared");
+            }
+            pairing.pairs
+        }
+        _ => Vec::new(),
+    };
+    let mut extensions = 0;
+    let (input, file) = loop {
+        let input = CompareInput {
+            created: clock::now_rfc3339(),
+            base: job.base.revision.clone(),
+            head: job.head.revision.clone(),
+            environment: base_hello.environment.clone(),
+            method: MethodInput {
+                warmup_rounds: gate.rounds.warmup,
+                threads: job.options.placement.threads,
+                extensions,
+                allow_findings_change: job.options.gate.allow_findings_change,
+            },
+            findings: findings(&all)?,
+            strata: pairs(&all),
+            micro: micro.clone(),
+        };
+        let file = analyze(&input, &gate)?;
+        let more = more_rounds(&file, &gate);
+        if more.is_empty() {
+            break (input, file);
+        }
+        extensions += 1;
+        for (stratum, n) in more {
+            if let Some(r) = all.iter_mut().find(|r| r.stratum == stratum) {
+                eprintln!(
+                    "compare: {stratum} is inconclusive after {} rounds: {n} more",
+                    r.rounds.len()
+                );
+                r.extend(&mut servers, n, &mut progress)?;
+            }
+        }
+    };
+    servers.base.finish()?;
+    servers.head.finish()?;
+    if !forced.is_empty() {
+        eprintln!(
+            "compare: warning: environments differ (forced): {}",
+            forced.join("; ")
+        );
+    }
+    let (written, summary) = write_outputs(&job.out, &input, &file)?;
+    let seconds = started.elapsed().as_secs_f64();
+    eprintln!(
+        "compare: {} in {seconds:.0} s; outputs in {}",
+        file.outcome.label(),
+        job.out.display()
+    );
+    Ok(CompareOutcome {
+        file,
+        written,
+        summary,
+        seconds,
+    })
+}
+
+/// Both sides' findings over every round so far.
+fn findings(all: &[StratumRounds]) -> Result<Findings, DriveError> {
+    let samples = |side: Side| {
+        all.iter().flat_map(move |r| {
+            r.rounds.iter().map(move |p| {
+                (
+                    r.stratum,
+                    match side {
+                        Side::Base => &p.base,
+                        Side::Head => &p.head,
+                    },
+                )
+            })
+        })
+    };
+    let base = side_findings(Side::Base, samples(Side::Base))?;
+    let head = side_findings(Side::Head, samples(Side::Head))?;
+    for (side, f) in [(Side::Base, &base), (Side::Head, &head)] {
+        for (stratum, diff) in &f.truth_diffs {
+            eprintln!(
+                "compare: the {side} side's findings on {stratum} differ from the ground truth: {diff}"
+            );
+        }
+    }
+    Ok(Findings {
+        base_digest: base.digest,
+        head_digest: head.digest,
+        base_count: base.count,
+        head_count: head.count,
+    })
+}
+
+/// The rounds so far, as the analysis takes them.
+fn pairs(all: &[StratumRounds]) -> Vec<StratumPairs> {
+    all.iter()
+        .map(|r| StratumPairs {
+            stratum: r.stratum,
+            bytes: r.rounds.first().map_or(0, |p| p.base.bytes),
+            rounds: r
+                .rounds
+                .iter()
+                .map(|p| Round {
+                    index: p.index,
+                    base_first: p.base_first,
+                    base: p.base.iteration.clone(),
+                    head: p.head.iteration.clone(),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// One side's findings over all its samples.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SideFindings {
+    /// SHA-256 over every stratum's findings digest, in stratum order.
+    pub digest: String,
+    pub count: u64,
+    /// Strata whose findings differ from the ground truth, and how.
+    pub truth_diffs: Vec<(Stratum, String)>,
+}
+
+/// One side's findings over every round: they must not vary within a
+/// side. The digest covers every stratum's findings, in stratum order.
+pub fn side_findings<'a>(
+    side: Side,
+    samples: impl Iterator<Item = (Stratum, &'a Sample)>,
+) -> Result<SideFindings, DriveError> {
+    let mut seen: Vec<(Stratum, &str, u64)> = Vec::new();
+    let mut truth_diffs = Vec::new();
+    for (stratum, s) in samples {
+        match seen.iter().find(|(st, _, _)| *st == stratum) {
+            Some((_, d, _)) if *d != s.findings_digest => {
+                return Err(DriveError::Nondeterministic { side, stratum });
+            }
+            Some(_) => {}
+            None => {
+                if let Some(diff) = &s.truth_diff {
+                    truth_diffs.push((stratum, diff.clone()));
+                }
+                seen.push((stratum, &s.findings_digest, s.findings));
+            }
+        }
+    }
+    let mut hasher = Sha256::new();
+    for (stratum, digest, _) in &seen {
+        hasher.update(stratum.as_str().as_bytes());
+        hasher.update(b" ");
+        hasher.update(digest.as_bytes());
+        hasher.update(b"\n");
+    }
+    Ok(SideFindings {
+        digest: hex::encode(hasher.finalize()),
+        count: seen.iter().map(|(_, _, n)| n).sum(),
+        truth_diffs,
+    })
+}
+
+/// compare.json, the raw input (input.json, from which the same analysis
+/// can be run again), and every rendered output; returns the files written
+/// and the comment's summary line.
+fn write_outputs(
+    out: &Path,
+    input: &CompareInput,
+    file: &CompareFile,
+) -> Result<(Vec<PathBuf>, String), DriveError> {
+    let write = |e: String| DriveError::Write(e);
+    std::fs::create_dir_all(out).map_err(|e| write(format!("{}: {e}", out.display())))?;
+    let raw = serde_json::to_string(input).map_err(|e| write(format!("the rounds: {e}")))?;
+    let input_path = out.join("input.json");
+    std::fs::write(&input_path, raw)
+        .map_err(|e| write(format!("{}: {e}", input_path.display())))?;
+    let compare_path = out.join("compare.json");
+    write_compare(file, &compare_path).map_err(|e| write(e.to_string()))?;
+    let rendered = Reports::of(&[Output::Comment, Output::Html])
+        .write_compare(file, out)
+        .map_err(|e| write(e.to_string()))?;
+    let summary = rendered
+        .iter()
+        .find(|(_, r)| r.output == Output::Comment)
+        .and_then(|(_, r)| r.text.lines().find(|l| !l.starts_with("<!--")))
+        .unwrap_or_default()
+        .to_string();
+    let mut written = vec![input_path, compare_path];
+    written.extend(rendered.into_iter().map(|(p, _)| p));
+    Ok((written, summary))
+}
+
+/// The working tree's revision as a compare side (`git` state of `dir`).
+pub fn working_tree_revision(rev: &str, dir: &Path) -> Revision {
+    let (sha, dirty) = environment::git_state(dir);
+    Revision {
+        rev: rev.to_string(),
+        commit: sha.unwrap_or_default(),
+        dirty,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use harness_model::contamination::{Noise, Verdict};
+    use harness_model::results::Iteration;
+
+    fn sample(digest: &str, findings: u64, truth_diff: Option<&str>) -> Sample {
+        Sample {
+            iteration: Iteration {
+                wall_ns: 1,
+                cpu_ns: 1,
+                cycles: 1,
+                instructions: None,
+                allocations: None,
+                allocated_bytes: None,
+                peak_rss_bytes: None,
+                noise: Noise::default(),
+                verdict: Verdict::Clean,
+                counted: true,
+                stages: Vec::new(),
+            },
+            bytes: 10,
+            blobs: 1,
+            findings,
+            findings_digest: digest.into(),
+            truth_diff: truth_diff.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn findings_digest_covers_every_stratum_once() {
+        let a = sample("aa", 3, None);
+        let b = sample("bb", 4, Some("1 missing"));
+        let f = side_findings(
+            Side::Base,
+            [
+                (Stratum::Small, &a),
+                (Stratum::Medium, &b),
+                (Stratum::Small, &a),
+            ]
+            .into_iter(),
+        )
+        .unwrap();
+        assert_eq!(f.count, 7);
+        assert_eq!(f.truth_diffs, vec![(Stratum::Medium, "1 missing".into())]);
+        // Order of strata matters, repetition does not.
+        let g = side_findings(
+            Side::Base,
+            [(Stratum::Small, &a), (Stratum::Medium, &b)].into_iter(),
+        )
+        .unwrap();
+        assert_eq!(f.digest, g.digest);
+        let h = side_findings(
+            Side::Base,
+            [(Stratum::Medium, &b), (Stratum::Small, &a)].into_iter(),
+        )
+        .unwrap();
+        assert_ne!(f.digest, h.digest);
+    }
+
+    #[test]
+    fn findings_that_vary_within_a_side_are_an_error() {
+        let a = sample("aa", 3, None);
+        let b = sample("ab", 3, None);
+        let err = side_findings(
+            Side::Head,
+            [(Stratum::Large, &a), (Stratum::Large, &b)].into_iter(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("head side's findings on large changed"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_serve_command_line_carries_the_placement() {
+        let mut job = CompareJob {
+            base: SideJob {
+                bin: "a".into(),
+                revision: working_tree_revision("base", Path::new("/nonexistent")),
+                micro: None,
+            },
+            head: SideJob {
+                bin: "b".into(),
+                revision: working_tree_revision("head", Path::new("/nonexistent")),
+                micro: None,
+            },
+            options: CompareOptions {
+                corpora: crate::cli::CorporaArgs::default(),
+                placement: PlacementArgs::default(),
+                gate: crate::cli::GateArgs {
+                    gate: "perf-gate.toml".into(),
+                    rounds: None,
+                    allow_findings_change: false,
+                    force: false,
+                },
+            },
+            out: "out".into(),
+        };
+        job.options.corpora.corpora = Some("/c".into());
+        let args = server_args(&job, &[0, 1]);
+        assert_eq!(
+            args,
+            [
+                "--strata",
+                "small,medium,large",
+                "--threads",
+                "2",
+                "--pin",
+                "0,1",
+                "--trust-corpora",
+                "--corpora",
+                "/c"
+            ]
+        );
+        job.options.placement.unpinned = true;
+        job.options.corpora.test_size = true;
+        let args = server_args(&job, &[]);
+        assert!(
+            args.contains(&"--unpinned".to_string())
+                && args.ends_with(&["--test-size".to_string()])
+        );
+    }
+}
