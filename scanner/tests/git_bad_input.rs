@@ -118,21 +118,7 @@ fn shallow_clone_is_partial_with_boundary() {
 #[test]
 fn partial_clone_missing_blobs_are_skipped() {
     let src = small_repo();
-    src.git(&["config", "uploadpack.allowFilter", "true"]);
-    let dst = tempfile::tempdir().unwrap();
-    let url = format!("file://{}", src.path().display());
-    git_in(
-        dst.path(),
-        &[
-            "clone",
-            "-q",
-            "--no-checkout",
-            "--filter=blob:none",
-            &url,
-            "clone",
-        ],
-    );
-    let clone = dst.path().join("clone");
+    let (_dst, clone) = partial_clone(&src, false);
     let (o, seen) = run(&options(&clone, Selection::All));
     assert_eq!(o.status, Status::Partial);
     assert!(seen.is_empty());

@@ -61,6 +61,8 @@ fn write_human(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<
         )?;
         if let Some(c) = &f.commit {
             writeln!(out, "  {dim}commit {c}  blob {}{reset}", f.blob)?;
+        } else if let Some(t) = &f.tag {
+            writeln!(out, "  {dim}ref {t}  blob {}{reset}", f.blob)?;
         } else {
             writeln!(out, "  {dim}blob {}{reset}", f.blob)?;
         }
@@ -131,6 +133,9 @@ pub fn sarif(report: &Report, engine: &Engine) -> Value {
             let mut props = json!({ "blob": f.blob });
             if let Some(c) = &f.commit {
                 props["commit"] = json!(c);
+            }
+            if let Some(t) = &f.tag {
+                props["tag"] = json!(t);
             }
             let mut result = json!({
                 "ruleId": f.rule_id,
