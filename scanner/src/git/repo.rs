@@ -40,8 +40,9 @@ pub enum Selection {
     /// `HEAD` and its history (like `git log` with no revision).
     #[default]
     Head,
-    /// Every ref (branches, tags, remotes, notes…), `HEAD` and the HEADs of
-    /// linked worktrees, like `--all`.
+    /// Every ref (branches, tags, remotes, notes, stash, replace…), `HEAD`
+    /// and the HEADs of linked worktrees, like `--all`; refs naming a tree
+    /// or a blob contribute its blobs (see [`RefTip`]).
     All,
     /// `A..B`: reachable from `B`, not reachable from `A`.
     Range(String),
@@ -330,9 +331,11 @@ impl Repo {
             let platform = self.repo.references().map_err(|e| self.refs_err(e))?;
             for r in platform.all().map_err(|e| self.refs_err(e))? {
                 let mut r = r.map_err(|e| self.refs_err(e))?;
+                // The ref's own name, also for a symbolic ref, as git lists it.
+                let name = r.name().as_bstr().to_vec();
                 // A dangling symbolic ref names nothing: git ignores it too.
                 if let Ok(id) = r.follow_to_object() {
-                    named.push((r.name().as_bstr().to_vec(), id.detach()));
+                    named.push((name, id.detach()));
                 }
             }
         }
