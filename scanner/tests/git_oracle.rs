@@ -42,7 +42,15 @@ fn check_against_oracle(r: &TestRepo, selection: Selection, revs: &[&str]) {
 #[test]
 fn all_refs_loose_objects() {
     let r = rich_repo();
+    assert!(
+        r.git(&["ls-tree", "-r", "main"]).contains("160000 commit"),
+        "the rich repository has a gitlink"
+    );
     check_against_oracle(&r, Selection::All, &["--all"]);
+    let (_, gitlinks) = oracle_counting_gitlinks(r.path(), &["--all"]);
+    let (o, _) = run(&options(r.path(), Selection::All));
+    assert!(gitlinks > 0);
+    assert_eq!(o.counts.gitlinks, gitlinks);
 }
 
 #[test]

@@ -244,7 +244,9 @@ pub fn rich_repo() -> TestRepo {
     r.write("evil.txt", "added in the merge itself\n");
     r.write("a.txt", "alpha merged\n");
     r.commit_at("evil merge", true);
-    // Gitlink (submodule entry) — not a blob.
+    // Gitlink (submodule entry) — not a blob. The empty directory is an
+    // unpopulated submodule; without it `git add -A` drops the entry.
+    std::fs::create_dir_all(r.path().join("vendor/sub")).expect("mkdir");
     r.git(&[
         "update-index",
         "--add",
