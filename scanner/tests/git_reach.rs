@@ -354,3 +354,28 @@ fn cli_lists_ref_contexts_without_a_commit() {
     assert_eq!(row["path"], "keys/deep/in-tree.txt");
     assert!(row.get("commit").is_none());
 }
+
+#[test]
+fn findings_in_a_tagged_blob_name_the_tag() {
+    let mut r = TestRepo::new();
+    r.write("a.txt", "alpha\n");
+    r.commit("root");
+    let key = blob(
+        &r,
+        "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYzzQWERTYAB\n",
+    );
+    r.git(&["tag", "-a", "-m", "key", "deploy-key", &key]);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_scanner"))
+        .args(["scan", "--all", "--format", "json"])
+        .arg(r.path())
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{report}");
+    let f = &findings[0];
+    assert_eq!(f["blob"], key.as_str());
+    assert_eq!(f["tag"], "refs/tags/deploy-key");
+    assert_eq!(f["path"], "");
+    assert!(f.get("commit").is_none());
+}

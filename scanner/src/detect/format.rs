@@ -54,10 +54,15 @@ fn write_human(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<
         ("", "", "", "")
     };
     for f in &report.findings {
+        // A blob a ref names directly has no path: show the ref instead.
+        let place = match (&f.tag, f.path.is_empty()) {
+            (Some(t), true) => t.as_str(),
+            _ => f.path.as_str(),
+        };
         writeln!(
             out,
             "{bold}{red}{}{reset} {bold}{}:{}:{}{reset} ({})",
-            f.rule_id, f.path, f.start_line, f.start_column, f.rule_name
+            f.rule_id, place, f.start_line, f.start_column, f.rule_name
         )?;
         if let Some(c) = &f.commit {
             writeln!(out, "  {dim}commit {c}  blob {}{reset}", f.blob)?;
