@@ -15,9 +15,11 @@ use gix::ObjectId;
 /// How the canonical commit introduced the blob at its path.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ChangeKind {
-    /// The path did not exist in the parent (or the commit is a root commit).
+    /// The path did not exist in the parent (or the commit is a root commit;
+    /// or the blob is reached only through a ref, see [`IntroducedBy::Ref`]).
     Added,
-    /// The path existed in the parent with different content.
+    /// The path existed in the parent with different content, mode or type
+    /// (git's `M` and `T`, e.g. a symlink replaced by a regular file).
     Modified,
 }
 
@@ -36,15 +38,45 @@ impl ChangeKind {
     }
 }
 
+/// What introduced a blob in its canonical context.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IntroducedBy<'a> {
+    /// A commit of the selection.
+    Commit(&'a ObjectId),
+    /// A ref (`--all` only) naming the blob, or a tree holding it, directly
+    /// or through tags; only when no selected commit introduces the blob.
+    /// Full ref name as stored, e.g. `refs/tags/maintainer-key`.
+    Ref(&'a [u8]),
+}
+
 /// The canonical context of a unique blob: the first introduction under the
 /// documented total order (see `docs/metrics.md`, "canonical context").
 #[derive(Clone, Copy, Debug)]
 pub struct BlobContext<'a> {
     pub oid: &'a ObjectId,
-    pub commit: &'a ObjectId,
-    /// Full path from the repository root, `/`-separated, as stored in git.
+    pub by: IntroducedBy<'a>,
+    /// Full path from the root of the commit's tree (or of the tree the ref
+    /// names; empty when the ref names the blob), `/`-separated, as stored.
     pub path: &'a [u8],
     pub change: ChangeKind,
+}
+
+impl BlobContext<'_> {
+    /// The introducing commit; `None` when a ref introduces the blob.
+    pub fn commit(&self) -> Option<&ObjectId> {
+        match self.by {
+            IntroducedBy::Commit(c) => Some(c),
+            IntroducedBy::Ref(_) => None,
+        }
+    }
+
+    /// The introducing ref's full name; `None` when a commit introduces it.
+    pub fn ref_name(&self) -> Option<&[u8]> {
+        match self.by {
+            IntroducedBy::Commit(_) => None,
+            IntroducedBy::Ref(name) => Some(name),
+        }
+    }
 }
 
 /// Receives decoded blobs. One instance per worker thread.

@@ -22,6 +22,7 @@ fn scan_one(text: &[u8], opts: ScanOptions) -> Report {
     let origin = Origin {
         blob: None,
         commit: None,
+        tag: None,
         path: b"dir/file.env",
     };
     sink.scan_blob(&origin, text);
@@ -106,6 +107,7 @@ fn one_finding_per_rule_secret_and_blob_first_occurrence() {
         let origin = Origin {
             blob: None,
             commit: None,
+            tag: None,
             path,
         };
         sink.scan_blob(&origin, format!("{path:?}\n{line}").as_bytes());
@@ -181,6 +183,7 @@ fn ignore_file_and_baseline_suppress() {
             &Origin {
                 blob: None,
                 commit: None,
+                tag: None,
                 path: b"dir/file.env",
             },
             text,

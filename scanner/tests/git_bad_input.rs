@@ -118,21 +118,7 @@ fn shallow_clone_is_partial_with_boundary() {
 #[test]
 fn partial_clone_missing_blobs_are_skipped() {
     let src = small_repo();
-    src.git(&["config", "uploadpack.allowFilter", "true"]);
-    let dst = tempfile::tempdir().unwrap();
-    let url = format!("file://{}", src.path().display());
-    git_in(
-        dst.path(),
-        &[
-            "clone",
-            "-q",
-            "--no-checkout",
-            "--filter=blob:none",
-            &url,
-            "clone",
-        ],
-    );
-    let clone = dst.path().join("clone");
+    let (_dst, clone) = partial_clone(&src, false);
     let (o, seen) = run(&options(&clone, Selection::All));
     assert_eq!(o.status, Status::Partial);
     assert!(seen.is_empty());
@@ -458,4 +444,44 @@ fn sink_error_stops_the_scan_and_is_reported() {
             Ok(_) => panic!("expected the sink's error"),
         }
     }
+}
+
+#[test]
+fn corrupt_tag_named_by_a_ref_is_an_error_naming_the_ref() {
+    let r = small_repo();
+    let bad = git_stdin(
+        r.path(),
+        &["hash-object", "-t", "tag", "--literally", "-w", "--stdin"],
+        "not a tag at all\n",
+    );
+    // git refuses to point a ref at an unparsable tag; write it directly.
+    std::fs::create_dir_all(r.path().join(".git/refs/tags")).unwrap();
+    std::fs::write(r.path().join(".git/refs/tags/broken"), format!("{bad}\n")).unwrap();
+    let e = scan_err(&options(r.path(), Selection::All));
+    assert!(
+        matches!(&e, Error::Object { oid, .. } if *oid == r.oid(&bad)),
+        "{e:?}"
+    );
+    let text = e.to_string();
+    assert!(
+        text.contains("refs/tags/broken") && text.contains("corrupt tag"),
+        "{e}"
+    );
+}
+
+#[test]
+fn missing_object_named_by_a_ref_is_skipped_as_missing() {
+    let r = small_repo();
+    let blob = git_stdin(
+        r.path(),
+        &["hash-object", "-w", "--stdin"],
+        "tagged, then lost\n",
+    );
+    r.git(&["tag", "lost", &blob]);
+    remove_loose(r.path(), &blob);
+    let (o, _) = run(&options(r.path(), Selection::All));
+    assert_eq!(o.status, Status::Partial);
+    assert_eq!(o.skipped.len(), 1);
+    assert_eq!(o.skipped[0].oid.to_string(), blob);
+    assert_eq!(o.skipped[0].reason, SkipReason::Missing { promisor: false });
 }

@@ -66,3 +66,30 @@ fn canonical_contexts_match_the_corpus_manifests() {
         }
     }
 }
+
+/// `--all` on every test-sized corpus reaches exactly the blobs `git
+/// rev-list --objects --all` reaches, each with the context of `git log -m
+/// --raw --diff-filter=AMT` (or of the ref naming it); the benchmark range,
+/// where there is one, matches `git log` over that range.
+#[test]
+fn every_corpus_matches_git_rev_list_and_log() {
+    for stratum in Stratum::all() {
+        let built = build(&stratum.test_spec(), &default_root()).expect("test corpus builds");
+        let repo = &built.repo;
+        let reach = support::rev_list_reach(repo);
+        let expected = support::all_oracle(repo);
+        let (outcome, seen) = support::run(&support::options(repo, Selection::All));
+        assert_eq!(support::scan_reach(&outcome, &seen), reach, "{stratum:?}");
+        support::assert_contexts(&seen, &expected, &format!("{stratum:?}"));
+        if let ScanSelection::Range { base, tip } = &built.manifest.selection {
+            let range = format!("{base}..{tip}");
+            let expected = support::oracle(repo, &[&range]);
+            let (_, seen) = support::run(&support::options(repo, Selection::Range(range)));
+            assert_eq!(
+                seen.keys().collect::<Vec<_>>(),
+                expected.keys().collect::<Vec<_>>(),
+                "{stratum:?}: range blob set"
+            );
+        }
+    }
+}

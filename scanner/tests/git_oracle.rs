@@ -7,8 +7,20 @@ use scanner::git::{Selection, Status};
 use support::*;
 
 fn check_against_oracle(r: &TestRepo, selection: Selection, revs: &[&str]) {
-    let expected = oracle(r.path(), revs);
+    let all = selection == Selection::All;
+    let expected = if all {
+        all_oracle(r.path())
+    } else {
+        oracle(r.path(), revs)
+    };
     let (outcome, seen) = run(&options(r.path(), selection));
+    if all {
+        assert_eq!(
+            scan_reach(&outcome, &seen),
+            rev_list_reach(r.path()),
+            "--all reaches what git rev-list --objects --all reaches"
+        );
+    }
     assert_eq!(
         outcome.status,
         Status::Complete,
@@ -18,14 +30,7 @@ fn check_against_oracle(r: &TestRepo, selection: Selection, revs: &[&str]) {
     let got: Vec<&String> = seen.keys().collect();
     let want: Vec<&String> = expected.keys().collect();
     assert_eq!(got, want, "unique blob set differs from git log");
-    for (oid, intro) in &expected {
-        let s = &seen[oid];
-        assert_eq!(
-            (&s.commit, &s.path, s.change),
-            (&intro.commit, &intro.path, intro.change),
-            "canonical context of {oid}"
-        );
-    }
+    assert_contexts(&seen, &expected, "oracle");
     let bytes = cat_blobs(r.path(), expected.keys().cloned());
     for (oid, b) in bytes {
         assert_eq!(seen[&oid].bytes, b, "bytes of {oid}");
@@ -37,7 +42,15 @@ fn check_against_oracle(r: &TestRepo, selection: Selection, revs: &[&str]) {
 #[test]
 fn all_refs_loose_objects() {
     let r = rich_repo();
+    assert!(
+        r.git(&["ls-tree", "-r", "main"]).contains("160000 commit"),
+        "the rich repository has a gitlink"
+    );
     check_against_oracle(&r, Selection::All, &["--all"]);
+    let (_, gitlinks) = oracle_counting_gitlinks(r.path(), &["--all"]);
+    let (o, _) = run(&options(r.path(), Selection::All));
+    assert!(gitlinks > 0);
+    assert_eq!(o.counts.gitlinks, gitlinks);
 }
 
 #[test]
@@ -102,7 +115,7 @@ fn cli_blobs_matches_oracle() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let expected = oracle(r.path(), &["--all"]);
+    let expected = all_oracle(r.path());
     let text = String::from_utf8(out.stdout).unwrap();
     let rows: Vec<serde_json::Value> = text
         .lines()
@@ -112,7 +125,8 @@ fn cli_blobs_matches_oracle() {
     let sizes = cat_blobs(r.path(), expected.keys().cloned());
     for (row, (oid, intro)) in rows.iter().zip(&expected) {
         assert_eq!(row["oid"], oid.as_str());
-        assert_eq!(row["commit"], intro.commit.as_str());
+        assert_eq!(row["commit"].as_str().unwrap_or(""), intro.commit);
+        assert_eq!(row["tag"].as_str().unwrap_or(""), intro.tag);
         assert_eq!(row["path"], intro.path.as_str());
         assert_eq!(row["size"], sizes[oid].len());
     }

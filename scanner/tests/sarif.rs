@@ -53,6 +53,7 @@ fn check_against(validator: &jsonschema::Validator) {
                 &Origin {
                     blob: None,
                     commit: None,
+                    tag: None,
                     path: path.as_bytes(),
                 },
                 text.as_bytes(),

@@ -606,6 +606,7 @@ pub fn report(engine: &Engine) -> Report {
     let origin = Origin {
         blob: Some(&blob),
         commit: Some(&commit),
+        tag: None,
         path: b"config/production.env",
     };
     sink.scan_blob(&origin, &bytes);

@@ -50,7 +50,9 @@ pub struct Args {
 
 struct Record {
     oid: gix::ObjectId,
-    commit: gix::ObjectId,
+    commit: Option<gix::ObjectId>,
+    /// The introducing ref when no commit introduces the blob.
+    tag: Option<Vec<u8>>,
     path: Vec<u8>,
     size: usize,
 }
@@ -64,7 +66,8 @@ impl BlobSink for Collect {
     fn blob(&mut self, ctx: &BlobContext<'_>, bytes: &[u8]) -> Result<(), Self::Error> {
         self.0.push(Record {
             oid: *ctx.oid,
-            commit: *ctx.commit,
+            commit: ctx.commit().copied(),
+            tag: ctx.ref_name().map(<[u8]>::to_vec),
             path: ctx.path.to_vec(),
             size: bytes.len(),
         });
@@ -82,11 +85,16 @@ impl SinkFactory for Factory {
     }
 }
 
-/// One output line; fields in this order.
+/// One output line; fields in this order. Exactly one of `commit` and
+/// `tag` is present: `tag` (the full ref name) for a blob reached only
+/// through a ref that names it or a tree holding it.
 #[derive(serde::Serialize)]
 struct Line<'a> {
     oid: String,
-    commit: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    commit: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tag: Option<std::borrow::Cow<'a, str>>,
     /// Lossy UTF-8 (git paths are bytes).
     path: std::borrow::Cow<'a, str>,
     size: usize,
@@ -100,7 +108,8 @@ fn write_records(records: &[Record], format: Format) -> std::io::Result<()> {
             for r in records {
                 let line = Line {
                     oid: r.oid.to_string(),
-                    commit: r.commit.to_string(),
+                    commit: r.commit.map(|c| c.to_string()),
+                    tag: r.tag.as_deref().map(String::from_utf8_lossy),
                     path: String::from_utf8_lossy(&r.path),
                     size: r.size,
                 };

@@ -106,6 +106,7 @@ where
                         let origin = Origin {
                             blob: None,
                             commit: None,
+                            tag: None,
                             path: rel.as_bytes(),
                         };
                         sink.scan_blob(&origin, &buf);

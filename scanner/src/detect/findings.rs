@@ -48,9 +48,14 @@ pub struct Finding {
     pub confidence: String,
     /// Path from the scan root, `/`-separated (lossy UTF-8).
     pub path: String,
-    /// Commit that introduced the blob; absent for directory scans.
+    /// Commit that introduced the blob; absent for directory scans and for
+    /// blobs reached only through a ref (then `tag` is set).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commit: Option<String>,
+    /// Full name of the ref (lossy UTF-8) that names the blob, or a tree
+    /// holding it at `path`, when no scanned commit introduces the blob.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
     /// Git blob id of the content (computed for directory scans).
     pub blob: String,
     pub start_line: usize,
@@ -99,6 +104,8 @@ pub struct Origin<'a> {
     /// Blob id when known; computed from the bytes (lazily) when not.
     pub blob: Option<&'a ObjectId>,
     pub commit: Option<&'a ObjectId>,
+    /// The ref that introduces the blob when no commit does (git only).
+    pub tag: Option<&'a [u8]>,
     pub path: &'a [u8],
 }
 
@@ -204,6 +211,7 @@ impl<'e> FindingsSink<'e> {
             None => git_blob_id(bytes),
         };
         let commit = origin.commit.map(|c| c.to_string());
+        let tag = origin.tag.map(|t| String::from_utf8_lossy(t).into_owned());
         let path = String::from_utf8_lossy(origin.path).into_owned();
         let mut lines = LineCounter::default();
         for m in matches {
@@ -221,6 +229,7 @@ impl<'e> FindingsSink<'e> {
                 confidence: rule.confidence.as_str().to_string(),
                 path: path.clone(),
                 commit: commit.clone(),
+                tag: tag.clone(),
                 blob: blob.clone(),
                 start_line,
                 start_column,
@@ -245,7 +254,8 @@ impl BlobSink for FindingsSink<'_> {
     fn blob(&mut self, ctx: &BlobContext<'_>, bytes: &[u8]) -> Result<(), Self::Error> {
         let origin = Origin {
             blob: Some(ctx.oid),
-            commit: Some(ctx.commit),
+            commit: ctx.commit(),
+            tag: ctx.ref_name(),
             path: ctx.path,
         };
         self.scan_blob(&origin, bytes);

@@ -54,13 +54,20 @@ fn write_human(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<
         ("", "", "", "")
     };
     for f in &report.findings {
+        // A blob a ref names directly has no path: show the ref instead.
+        let place = match (&f.tag, f.path.is_empty()) {
+            (Some(t), true) => t.as_str(),
+            _ => f.path.as_str(),
+        };
         writeln!(
             out,
             "{bold}{red}{}{reset} {bold}{}:{}:{}{reset} ({})",
-            f.rule_id, f.path, f.start_line, f.start_column, f.rule_name
+            f.rule_id, place, f.start_line, f.start_column, f.rule_name
         )?;
         if let Some(c) = &f.commit {
             writeln!(out, "  {dim}commit {c}  blob {}{reset}", f.blob)?;
+        } else if let Some(t) = &f.tag {
+            writeln!(out, "  {dim}ref {t}  blob {}{reset}", f.blob)?;
         } else {
             writeln!(out, "  {dim}blob {}{reset}", f.blob)?;
         }
@@ -131,6 +138,9 @@ pub fn sarif(report: &Report, engine: &Engine) -> Value {
             let mut props = json!({ "blob": f.blob });
             if let Some(c) = &f.commit {
                 props["commit"] = json!(c);
+            }
+            if let Some(t) = &f.tag {
+                props["tag"] = json!(t);
             }
             let mut result = json!({
                 "ruleId": f.rule_id,

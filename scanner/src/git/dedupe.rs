@@ -2,9 +2,9 @@
 //!
 //! # Canonical context
 //! Commit C introduces blob B at path P if, diffing C's tree against *each*
-//! parent (root commits against the empty tree), P is added or modified to B
-//! (`git log -m --raw --no-renames --diff-filter=AM`). Among all
-//! introductions of B the canonical one is the minimum by
+//! parent (root commits against the empty tree), P is added, modified or
+//! type-changed to B (`git log -m --raw --no-renames --diff-filter=AMT`).
+//! Among all introductions of B the canonical one is the minimum by
 //! 1. committer timestamp, ascending;
 //! 2. commit id (hex, i.e. bytes), ascending;
 //! 3. path bytes, ascending;
@@ -14,8 +14,12 @@
 //!
 //! Commits arrive here as ranks in the order (1, 2) (see
 //! [`crate::git::repo::Selected`]), so a context is `(commit rank, path,
-//! parent)` and comparing contexts is comparing those. The order is total
-//! and independent of chunking, spilling and threads.
+//! parent)` and comparing contexts is comparing those. With `--all`, refs
+//! that name a blob or a tree introduce it (or the tree's blobs) too; their
+//! ranks follow every commit's, in ref-name order
+//! ([`crate::git::repo::Selected::origin`]), so the same comparison puts them
+//! after all commit introductions. The order is total and independent of
+//! chunking, spilling and threads.
 //!
 //! # Memory
 //! The candidate table (blob id → best context so far) is bounded by
@@ -47,7 +51,8 @@ const RECORD: usize = 20 + 4 + 4 + 4 + 1;
 /// A canonical-context candidate, in compact form.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Ctx {
-    /// Rank of the commit in canonical commit order (index into the selection).
+    /// Rank in canonical order: a commit's index in the selection, or a
+    /// ref naming a tree or blob after them (see `Selected::origin`).
     pub commit: u32,
     /// Interned path id (see [`Paths`]).
     pub path: u32,

@@ -3,7 +3,8 @@
 //! [`scan`] runs the stages in order, each in its own module:
 //! - [`repo`]: open the repository, read refs, select commits (`--all`,
 //!   `A..B`, refs), commit-graph when present;
-//! - [`tree_diff`]: diff each commit against each parent, emit candidates;
+//! - [`tree_diff`]: diff each commit against each parent, emit candidates
+//!   (and, for `--all`, the blobs of refs that name trees or blobs);
 //! - [`dedupe`]: unique blob ids with their canonical context, in bounded
 //!   memory (spilling sorted runs);
 //! - [`mapping`]: blob id → pack offset (multi-pack-index or `.idx`) or loose;
@@ -173,6 +174,9 @@ pub struct Counts {
     pub blobs_delivered: u64,
     pub bytes_delivered: u64,
     pub skipped: u64,
+    /// Gitlink (submodule) entries tree diff passed over where a blob would
+    /// have been introduced: they name commits of another repository.
+    pub gitlinks: u64,
 }
 
 /// Metrics of every stage.
@@ -232,6 +236,7 @@ impl Outcome {
             ("scan.blobs_delivered", c.blobs_delivered),
             ("scan.bytes_delivered", c.bytes_delivered),
             ("scan.skipped", c.skipped),
+            ("scan.gitlinks", c.gitlinks),
         ] {
             v.push((name.to_owned(), value));
         }
@@ -271,20 +276,31 @@ pub fn scan<F: SinkFactory>(opts: &Options, factory: &F) -> Result<(Outcome, Vec
     let n = selected.commits.len();
     // Parallel once there is more than one batch of commits (16 at least).
     if opts.threads > 1 && n > 16 {
-        let (diffs, m) = tree_diff::diff_parallel(
+        let t = tree_diff::diff_parallel(
             &opts.repo,
             &selected,
             opts.threads,
             opts.tree_cache_budget,
             &mut offer,
         )?;
-        counts.diffs = diffs;
-        stages.tree_diff = m;
+        counts.diffs = t.diffs;
+        counts.gitlinks = t.gitlinks;
+        stages.tree_diff = t.metrics;
+        if !selected.ref_tips.is_empty() {
+            let (packed, trees) = tree_diff::split_budget(opts.tree_cache_budget / opts.threads);
+            let mut td = tree_diff::TreeDiff::new(trees, opts.repo.clone());
+            let mut src = repo.pack_trees(packed);
+            tree_diff::walk_ref_tips(&mut td, &mut src, &selected, &mut offer)?;
+            counts.gitlinks += td.gitlinks;
+            stages.tree_diff.add(&td.metrics);
+        }
     } else {
         let (packed, trees) = tree_diff::split_budget(opts.tree_cache_budget);
         let mut td = tree_diff::TreeDiff::new(trees, opts.repo.clone());
         let mut src = repo.pack_trees(packed);
         counts.diffs = tree_diff::diff_commits(&mut td, &mut src, &selected, 0..n, &mut offer)?;
+        tree_diff::walk_ref_tips(&mut td, &mut src, &selected, &mut offer)?;
+        counts.gitlinks = td.gitlinks;
         stages.tree_diff = std::mem::take(&mut td.metrics);
     }
     stages.tree_diff.items_in = counts.diffs;

@@ -23,9 +23,9 @@ use crate::git::error::Error;
 use crate::git::mapping::Mapping;
 use crate::git::metrics::StageMetrics;
 use crate::git::plan::{Chunk, MAX_CHAIN, Plan, Step, base_of, entry_at};
-use crate::git::repo::Selected;
+use crate::git::repo::{Origin, Selected};
 use crate::git::{SkipReason, Skipped};
-use crate::sink::{BlobContext, BlobSink};
+use crate::sink::{BlobContext, BlobSink, IntroducedBy};
 use gix::ObjectId;
 use gix::odb::pack;
 use gix::zlib::{Decompress, FlushDecompress, Status};
@@ -389,12 +389,14 @@ fn deliver<S: BlobSink>(
     let Some(unique) = shared.uniques.get(u as usize) else {
         return Ok(());
     };
-    let Some(commit) = shared.selected.commits.get(unique.ctx.commit as usize) else {
-        return Ok(());
+    let by = match shared.selected.origin(unique.ctx.commit) {
+        Some(Origin::Commit(c)) => IntroducedBy::Commit(&c.id),
+        Some(Origin::Ref(r)) => IntroducedBy::Ref(&r.name),
+        None => return Ok(()),
     };
     let ctx = BlobContext {
         oid: &unique.oid,
-        commit: &commit.id,
+        by,
         path: shared.paths.get(unique.ctx.path),
         change: unique.ctx.change,
     };

@@ -6,6 +6,15 @@
 //! `git rev-list` semantics: `--all` is every ref plus `HEAD`, `A..B` is what
 //! is reachable from `B` but not from `A`, a list of refs is their union.
 //!
+//! `--all` also keeps, as [`RefTip`]s, the refs that name a tree or a blob
+//! (directly or through tags, e.g. a maintainer's key stored as a tagged
+//! blob): `git rev-list --objects --all` reaches those objects, so the scan
+//! must too. Every ref counts, including `refs/notes/*`, `refs/stash` and
+//! `refs/replace/*`, exactly as `--all` does in git (reflogs do not).
+//! Replace refs are not applied: objects are read as stored, so both the
+//! original and the replacement history are scanned (what `git
+//! --no-replace-objects rev-list --all` reaches).
+//!
 //! Commit data (tree, parents, committer time) comes from the commit-graph
 //! when present and covering the commit, otherwise from the commit object.
 //!
@@ -31,8 +40,9 @@ pub enum Selection {
     /// `HEAD` and its history (like `git log` with no revision).
     #[default]
     Head,
-    /// Every ref (branches, tags, remotes, notes…), `HEAD` and the HEADs of
-    /// linked worktrees, like `--all`.
+    /// Every ref (branches, tags, remotes, notes, stash, replace…), `HEAD`
+    /// and the HEADs of linked worktrees, like `--all`; refs naming a tree
+    /// or a blob contribute its blobs (see [`RefTip`]).
     All,
     /// `A..B`: reachable from `B`, not reachable from `A`.
     Range(String),
@@ -58,6 +68,32 @@ pub struct Selected {
     parent_trees: Vec<ObjectId>,
     /// Commits that were treated as roots because they are shallow.
     pub shallow_roots: Vec<ObjectId>,
+    /// `--all` only: refs naming a tree or a blob, sorted by name. Their
+    /// ranks follow the commits' (see [`Selected::origin`]).
+    pub ref_tips: Vec<RefTip>,
+}
+
+/// A ref that names a tree or a blob rather than a commit (after peeling
+/// tags, tags of tags included).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RefTip {
+    /// Full ref name (`refs/tags/key`, or `HEAD`).
+    pub name: Vec<u8>,
+    /// The tree or blob it names.
+    pub id: ObjectId,
+    /// Whether `id` is a tree (its blobs are scanned) or a blob. A target
+    /// absent from the object database (partial clone) counts as a blob, so
+    /// that it is reported as missing.
+    pub is_tree: bool,
+}
+
+/// What a canonical-context rank stands for.
+#[derive(Clone, Copy, Debug)]
+pub enum Origin<'a> {
+    /// A selected commit (diffed against its parents).
+    Commit(&'a SelectedCommit),
+    /// A ref naming a tree or blob directly.
+    Ref(&'a RefTip),
 }
 
 impl Selected {
@@ -65,6 +101,34 @@ impl Selected {
     pub fn parent_trees(&self, c: &SelectedCommit) -> &[ObjectId] {
         &self.parent_trees[c.parents.0 as usize..c.parents.1 as usize]
     }
+
+    /// Ranks `0..commits.len()` are the commits in canonical order; the
+    /// ranks after them are [`Selected::ref_tips`] in name order, so every
+    /// commit introduction sorts before every ref one.
+    pub fn origin(&self, rank: u32) -> Option<Origin<'_>> {
+        let rank = rank as usize;
+        match self.commits.get(rank) {
+            Some(c) => Some(Origin::Commit(c)),
+            None => self
+                .ref_tips
+                .get(rank - self.commits.len())
+                .map(Origin::Ref),
+        }
+    }
+}
+
+/// Longest chain of tags (tag of a tag of …) followed. git sets no limit;
+/// each level is a distinct object, so only crafted data gets near this.
+const MAX_TAG_DEPTH: usize = 64;
+
+/// What a ref names once tags are peeled.
+enum Peeled {
+    Commit(ObjectId),
+    /// A tree or a blob (or an absent object of unknown kind).
+    Other {
+        id: ObjectId,
+        is_tree: bool,
+    },
 }
 
 struct CommitData {
@@ -100,7 +164,10 @@ impl Repo {
         if !path.exists() {
             return Err(not_repo("no such directory".into()));
         }
-        let opts = gix::open::Options::isolated();
+        // Replace refs stay refs (their targets are `--all` tips) but do not
+        // substitute objects: the packs are read directly elsewhere, and the
+        // original history must be scanned too.
+        let opts = gix::open::Options::isolated().config_overrides(["core.useReplaceRefs=false"]);
         let mut repo = gix::open_opts(path, opts).map_err(|e| not_repo(e.to_string()))?;
         // PERF: without a delta-base cache every tree read re-inflates its
         // whole delta chain. Synthetic 6000-commit repository (50k trees,
@@ -256,31 +323,98 @@ impl Repo {
             .map_err(|e| self.refs_err(format!("{name}: {e}")))
     }
 
-    /// Every ref peeled to its object, plus HEAD when it is born.
-    fn all_tips(&self) -> Result<Vec<ObjectId>> {
-        let platform = self.repo.references().map_err(|e| self.refs_err(e))?;
-        let mut tips = Vec::new();
-        for r in platform.all().map_err(|e| self.refs_err(e))? {
-            let mut r = r.map_err(|e| self.refs_err(e))?;
-            // A dangling symbolic ref peels to nothing: git ignores it too.
-            if let Ok(id) = r.peel_to_id() {
-                tips.push(id.detach());
+    /// Every ref and HEAD (when born), peeled: the commits they name, and
+    /// (sorted by name) those that name a tree or a blob instead.
+    fn all_tips(&mut self) -> Result<(Vec<ObjectId>, Vec<RefTip>)> {
+        let mut named: Vec<(Vec<u8>, ObjectId)> = Vec::new();
+        {
+            let platform = self.repo.references().map_err(|e| self.refs_err(e))?;
+            for r in platform.all().map_err(|e| self.refs_err(e))? {
+                let mut r = r.map_err(|e| self.refs_err(e))?;
+                // The ref's own name, also for a symbolic ref, as git lists it.
+                let name = r.name().as_bstr().to_vec();
+                // A dangling symbolic ref names nothing: git ignores it too.
+                if let Ok(id) = r.follow_to_object() {
+                    named.push((name, id.detach()));
+                }
             }
         }
         if let Ok(head) = self.repo.head()
             && let Some(id) = head.id()
         {
-            tips.push(id.detach());
+            named.push((b"HEAD".to_vec(), id.detach()));
+        }
+        let mut tips = Vec::new();
+        let mut ref_tips = Vec::new();
+        for (name, id) in named {
+            match self.peel(&name, id)? {
+                Peeled::Commit(id) => tips.push(id),
+                Peeled::Other { id, is_tree } => ref_tips.push(RefTip { name, id, is_tree }),
+            }
         }
         self.linked_worktree_heads(&mut tips);
-        if tips.is_empty() {
+        if tips.is_empty() && ref_tips.is_empty() {
             return Err(Error::EmptyRepository {
                 path: self.path.clone(),
             });
         }
         tips.sort();
         tips.dedup();
-        Ok(tips)
+        ref_tips.sort_by(|a: &RefTip, b: &RefTip| a.name.cmp(&b.name));
+        Ok((tips, ref_tips))
+    }
+
+    /// Follows tags (tags of tags too) from `id`, which ref `name` points at,
+    /// to the object they finally name.
+    fn peel(&mut self, name: &[u8], mut id: ObjectId) -> Result<Peeled> {
+        use gix::objs::{FindHeader, Kind};
+        let err = |path: &Path, id: ObjectId, message: String| Error::Object {
+            path: path.to_owned(),
+            what: "object named by ref",
+            oid: id,
+            message: format!("{}: {message}", String::from_utf8_lossy(name)),
+        };
+        // What the tag pointing at `id` says it is (None: no tag yet).
+        let mut declared: Option<Kind> = None;
+        for _ in 0..=MAX_TAG_DEPTH {
+            let header = self
+                .repo
+                .objects
+                .try_header(&id)
+                .map_err(|e| err(&self.path, id, e.to_string()))?;
+            let kind = match header {
+                Some(h) => h.kind,
+                // Absent (partial clone, or a broken ref): a commit would
+                // have been ignored by `--all` before; anything else is
+                // listed, so that mapping reports it missing.
+                None if declared == Some(Kind::Commit) => return Ok(Peeled::Commit(id)),
+                None => {
+                    return Ok(Peeled::Other { id, is_tree: false });
+                }
+            };
+            match kind {
+                Kind::Commit => return Ok(Peeled::Commit(id)),
+                Kind::Tree => return Ok(Peeled::Other { id, is_tree: true }),
+                Kind::Blob => {
+                    return Ok(Peeled::Other { id, is_tree: false });
+                }
+                Kind::Tag => {}
+            }
+            let data = match self.repo.objects.try_find(&id, &mut self.buf) {
+                Ok(Some(d)) => d,
+                Ok(None) => return Err(err(&self.path, id, "tag vanished while read".into())),
+                Err(e) => return Err(err(&self.path, id, e.to_string())),
+            };
+            let tag = gix::objs::TagRef::from_bytes(data.data, gix::hash::Kind::Sha1)
+                .map_err(|e| err(&self.path, id, format!("corrupt tag: {e}")))?;
+            declared = Some(tag.target_kind);
+            id = tag.target();
+        }
+        Err(err(
+            &self.path,
+            id,
+            format!("more than {MAX_TAG_DEPTH} tags in a chain"),
+        ))
     }
 
     /// Like `git rev-list --all`, the HEADs of linked worktrees count too
@@ -371,6 +505,7 @@ impl Repo {
     /// Selects commits with `git rev-list` semantics.
     pub fn select(&mut self, selection: &Selection, m: &mut StageMetrics) -> Result<Selected> {
         let timer = StageTimer::start();
+        let mut ref_tips = Vec::new();
         let (tips, hidden, explicit) = match selection {
             Selection::Head => (vec![self.resolve("HEAD")?], Vec::new(), true),
             Selection::Refs(names) if !names.is_empty() => {
@@ -380,7 +515,11 @@ impl Repo {
                     .collect::<Result<Vec<_>>>()?;
                 (tips, Vec::new(), true)
             }
-            Selection::All => (self.all_tips()?, Vec::new(), false),
+            Selection::All => {
+                let (tips, refs) = self.all_tips()?;
+                ref_tips = refs;
+                (tips, Vec::new(), false)
+            }
             Selection::Refs(_) => return Err(Error::Options("empty ref list".into())),
             Selection::Range(spec) => {
                 let malformed = || Error::MalformedRange {
@@ -400,7 +539,7 @@ impl Repo {
                 (vec![b], vec![a], true)
             }
         };
-        m.items_in = (tips.len() + hidden.len()) as u64;
+        m.items_in = (tips.len() + hidden.len() + ref_tips.len()) as u64;
         // Paint everything reachable from the hidden tips.
         let mut hidden_set = HashSet::default();
         let mut stack = Vec::new();
@@ -481,6 +620,7 @@ impl Repo {
             commits: Vec::with_capacity(out.len()),
             parent_trees: Vec::new(),
             shallow_roots,
+            ref_tips,
         };
         for (mut c, parents) in out {
             let start = selected.parent_trees.len() as u32;

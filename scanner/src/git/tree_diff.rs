@@ -3,12 +3,15 @@
 //! [`TreeDiff::diff`] walks two trees (the parent's, or none for a root
 //! commit, and the commit's) in git's tree order and reports every blob entry
 //! of the new tree that is added (path absent in the old tree, or absent as a
-//! non-tree) or modified (same path, same file type, different blob id or
-//! mode) — exactly the entries `git log -m --raw --no-renames
-//! --diff-filter=AM` prints. Type changes (file ↔ symlink, blob ↔ gitlink)
-//! are `T` in git and not reported; gitlinks (submodules) are never blobs.
-//! A path that changes between tree and blob sorts as two different names in
-//! git's order ("a/" vs "a"), so it is a deletion plus an addition.
+//! non-tree), modified (same path, different blob id or mode) or type-changed
+//! (same path, file ↔ symlink ↔ gitlink) — exactly the blob entries `git log
+//! -m --raw --no-renames --diff-filter=AMT` prints. A type change reaches a
+//! blob that may be in no other commit (a symlink replaced by a file), so it
+//! is reported as [`ChangeKind::Modified`]: the path existed in the parent.
+//! Gitlinks (submodule entries) name commits of another repository, never
+//! blobs: they are passed over and counted ([`TreeDiff::gitlinks`]). A path
+//! that changes between tree and blob sorts as two different names in git's
+//! order ("a/" vs "a"), so it is a deletion plus an addition.
 //!
 //! Identical subtrees (same id) are skipped without being read. Raw tree
 //! objects are kept in a byte-bounded cache keyed by id; entries are parsed
@@ -18,7 +21,9 @@
 //! caching bases and chain intermediates), through gix otherwise.
 //!
 //! [`diff_commits`] runs the diffs of a range of commits newest first (so
-//! each tree's delta base is usually still cached);
+//! each tree's delta base is usually still cached); [`walk_ref_tips`]
+//! reports the blobs of `--all`'s refs that name trees or blobs (a tree
+//! diffed against the empty tree);
 //! [`diff_parallel`] spreads batches of commits over worker threads, each
 //! with its own repository handle and caches, and funnels the introductions
 //! to the caller's thread through a bounded channel.
@@ -325,6 +330,9 @@ pub struct TreeDiff {
     load_buf: Vec<u8>,
     /// Tree cache hits/misses, trees loaded and their bytes.
     pub metrics: StageMetrics,
+    /// Gitlink entries passed over where a blob would have been reported
+    /// (added, modified, or a blob turned into a gitlink).
+    pub gitlinks: u64,
 }
 
 /// git's tree-entry order: names compared bytewise, a tree's name as if it
@@ -358,9 +366,6 @@ impl Entry<'_> {
     }
     fn is_commit(&self) -> bool {
         self.mode & 0o170000 == 0o160000
-    }
-    fn kind_bits(&self) -> u32 {
-        self.mode & 0o170000
     }
     fn id(&self) -> ObjectId {
         ObjectId::Sha1(*self.oid)
@@ -503,6 +508,7 @@ impl TreeDiff {
             path: Vec::with_capacity(256),
             load_buf: Vec::new(),
             metrics: StageMetrics::default(),
+            gitlinks: 0,
         }
     }
 
@@ -650,7 +656,11 @@ impl TreeDiff {
                             self.diff_trees(src, Some(&oid), &nid, emit, depth + 1)?;
                             self.path.truncate(mark);
                         }
-                    } else if !ne.is_commit() && oe.kind_bits() == ne.kind_bits() {
+                    } else if ne.is_commit() {
+                        self.gitlinks += 1;
+                    } else {
+                        // `M` (id or mode) or `T` (kind): either way the new
+                        // entry's blob is introduced here.
                         let mark = self.push_name(ne.name);
                         emit(&ne.id(), &self.path, ChangeKind::Modified)?;
                         self.metrics.items_out += 1;
@@ -680,6 +690,7 @@ impl TreeDiff {
         F: FnMut(&ObjectId, &[u8], ChangeKind) -> Result<()>,
     {
         if e.is_commit() {
+            self.gitlinks += 1;
             return Ok(());
         }
         let mark = self.push_name(e.name);
@@ -749,6 +760,48 @@ pub fn diff_commits(
     Ok(diffs)
 }
 
+/// Reports the blobs of the refs that name trees or blobs
+/// ([`Selected::ref_tips`], `--all` only): a blob at the empty path, every
+/// blob of a tree at its path in the tree, all [`ChangeKind::Added`], with
+/// the ranks after the commits' (see [`Selected::origin`]). A tree named by
+/// several refs is walked once, for the first name: the later ones would
+/// only offer the same blobs at the same paths with a larger rank.
+pub fn walk_ref_tips(
+    td: &mut TreeDiff,
+    src: &mut impl TreeSource,
+    selected: &Selected,
+    offer: &mut Offer<'_>,
+) -> Result<()> {
+    let mut walked: Vec<ObjectId> = Vec::new();
+    for (i, tip) in selected.ref_tips.iter().enumerate() {
+        let rank = u32::try_from(selected.commits.len() + i)
+            .map_err(|_| Error::Options("more than 2^32 commits and refs to rank".into()))?;
+        if !tip.is_tree {
+            offer(&tip.id, rank, 0, b"", ChangeKind::Added)?;
+            td.metrics.items_out += 1;
+            continue;
+        }
+        if walked.contains(&tip.id) {
+            continue;
+        }
+        walked.push(tip.id);
+        td.diff(src, None, &tip.id, &mut |oid, path, change| {
+            offer(oid, rank, 0, path, change)
+        })?;
+    }
+    Ok(())
+}
+
+/// What the tree-diff workers did, summed.
+#[derive(Debug, Default)]
+pub struct DiffTotals {
+    /// Tree diffs run.
+    pub diffs: u64,
+    /// See [`TreeDiff::gitlinks`].
+    pub gitlinks: u64,
+    pub metrics: StageMetrics,
+}
+
 /// Introductions found by one worker in one batch of commits.
 #[derive(Debug, Default)]
 struct Batch {
@@ -813,14 +866,14 @@ const WORKER_STACK: usize = 64 << 20;
 /// (from `cache_budget / threads`, see [`split_budget`]). Workers take batches of consecutive commits (see
 /// [`Lanes`]), each diffed newest first, and send their introductions through a bounded channel to the
 /// calling thread, which passes them to `offer` (dedupe, which does not
-/// depend on arrival order). Returns the diffs run and the summed metrics.
+/// depend on arrival order). Returns what the workers did, summed.
 pub fn diff_parallel(
     repo_path: &Path,
     selected: &Selected,
     threads: usize,
     cache_budget: usize,
     offer: &mut Offer<'_>,
-) -> Result<(u64, StageMetrics)> {
+) -> Result<DiffTotals> {
     let n = selected.commits.len();
     let lanes = Lanes::new(n, threads);
     let stop = AtomicBool::new(false);
@@ -829,7 +882,7 @@ pub fn diff_parallel(
         let mut handles = Vec::with_capacity(threads);
         for me in 0..threads {
             let (tx, lanes, stop) = (tx.clone(), &lanes, &stop);
-            let work = move || -> Result<(u64, StageMetrics)> {
+            let work = move || -> Result<DiffTotals> {
                 let repo = Repo::open(repo_path)?;
                 let (packed, trees) = split_budget(cache_budget / threads);
                 let mut src = repo.pack_trees(packed);
@@ -867,7 +920,11 @@ pub fn diff_parallel(
                         break;
                     }
                 }
-                Ok((diffs, td.metrics))
+                Ok(DiffTotals {
+                    diffs,
+                    gitlinks: td.gitlinks,
+                    metrics: td.metrics,
+                })
             };
             let spawned = std::thread::Builder::new()
                 .stack_size(WORKER_STACK)
@@ -896,12 +953,13 @@ pub fn diff_parallel(
                 first_err = Some(e);
             }
         }
-        let mut total = (0, StageMetrics::default());
+        let mut total = DiffTotals::default();
         for h in handles {
             match h.join() {
-                Ok(Ok((d, m))) => {
-                    total.0 += d;
-                    total.1.add(&m);
+                Ok(Ok(t)) => {
+                    total.diffs += t.diffs;
+                    total.gitlinks += t.gitlinks;
+                    total.metrics.add(&t.metrics);
                 }
                 Ok(Err(e)) => {
                     first_err.get_or_insert(e);

@@ -4,7 +4,7 @@
 
 use scanner::git::{self, Options, Outcome, Selection};
 use scanner::sink::{BlobContext, BlobSink, ChangeKind, SinkFactory};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -47,6 +47,60 @@ fn git_dated(dir: &Path, args: &[&str], date: Option<&str>) -> String {
 
 pub fn git_in(dir: &Path, args: &[&str]) -> String {
     git_dated(dir, args, None)
+}
+
+/// Runs git with `input` on stdin (written from a thread, so large inputs
+/// and outputs cannot deadlock); returns stdout, trimmed.
+pub fn git_stdin(dir: &Path, args: &[&str], input: &str) -> String {
+    let mut child = git_cmd(dir)
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_owned();
+    let writer = std::thread::spawn(move || {
+        use std::io::Write;
+        stdin.write_all(input.as_bytes()).unwrap();
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    assert!(out.status.success(), "git {args:?} failed");
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+/// A `--filter=blob:none` clone of `src` (bare when `bare`) in a new
+/// temporary directory: the directory and the clone's path.
+pub fn partial_clone(src: &TestRepo, bare: bool) -> (tempfile::TempDir, PathBuf) {
+    src.git(&["config", "uploadpack.allowFilter", "true"]);
+    let dst = tempfile::tempdir().unwrap();
+    let url = format!("file://{}", src.path().display());
+    let mode = if bare { "--bare" } else { "--no-checkout" };
+    git_in(
+        dst.path(),
+        &["clone", "-q", mode, "--filter=blob:none", &url, "clone"],
+    );
+    let clone = dst.path().join("clone");
+    (dst, clone)
+}
+
+/// Asserts that every delivered blob has the expected canonical context.
+pub fn assert_contexts(
+    seen: &BTreeMap<String, Seen>,
+    expected: &BTreeMap<String, Intro>,
+    label: &str,
+) {
+    for (oid, s) in seen {
+        let want = expected
+            .get(oid)
+            .unwrap_or_else(|| panic!("{label}: {oid} not expected"));
+        assert_eq!(
+            (&s.commit, &s.tag, &s.path, s.change),
+            (&want.commit, &want.tag, &want.path, want.change),
+            "{label}: canonical context of {oid}"
+        );
+    }
 }
 
 impl TestRepo {
@@ -190,7 +244,9 @@ pub fn rich_repo() -> TestRepo {
     r.write("evil.txt", "added in the merge itself\n");
     r.write("a.txt", "alpha merged\n");
     r.commit_at("evil merge", true);
-    // Gitlink (submodule entry) — not a blob.
+    // Gitlink (submodule entry) — not a blob. The empty directory is an
+    // unpopulated submodule; without it `git add -A` drops the entry.
+    std::fs::create_dir_all(r.path().join("vendor/sub")).expect("mkdir");
     r.git(&[
         "update-index",
         "--add",
@@ -213,23 +269,33 @@ pub fn rich_repo() -> TestRepo {
 /// One introduction as the oracle sees it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Intro {
+    /// Empty when a ref introduces the blob (then `tag` is set).
     pub commit: String,
     pub time: i64,
+    /// The introducing ref's full name, or empty.
+    pub tag: String,
     pub path: String,
     pub change: ChangeKind,
 }
 
-/// `git log -m --raw --no-renames --diff-filter=AM --root` over `revs`:
-/// blob id → its canonical introduction (min by time, commit, path; ties in
-/// print order, i.e. parent order).
+/// `git log -m --raw --no-renames --diff-filter=AMT --root` over `revs`
+/// (replace refs not applied): blob id → its canonical introduction (min by
+/// time, commit, path; ties in print order, i.e. parent order).
 pub fn oracle(dir: &Path, revs: &[&str]) -> BTreeMap<String, Intro> {
+    oracle_counting_gitlinks(dir, revs).0
+}
+
+/// [`oracle`], and the number of raw lines whose new side is a gitlink
+/// (what `Counts::gitlinks` counts).
+pub fn oracle_counting_gitlinks(dir: &Path, revs: &[&str]) -> (BTreeMap<String, Intro>, u64) {
     let mut args = vec![
+        "--no-replace-objects",
         "log",
         "-m",
         "--raw",
         "--no-abbrev",
         "--no-renames",
-        "--diff-filter=AM",
+        "--diff-filter=AMT",
         "--root",
         "--format=C %H %ct",
     ];
@@ -237,6 +303,7 @@ pub fn oracle(dir: &Path, revs: &[&str]) -> BTreeMap<String, Intro> {
     args.push("--");
     let out = git_in(dir, &args);
     let mut best: BTreeMap<String, Intro> = BTreeMap::new();
+    let mut gitlinks = 0;
     let (mut commit, mut time) = (String::new(), 0i64);
     for line in out.lines() {
         if let Some(rest) = line.strip_prefix("C ") {
@@ -247,6 +314,7 @@ pub fn oracle(dir: &Path, revs: &[&str]) -> BTreeMap<String, Intro> {
             let (meta, path) = rest.split_once('\t').expect("raw line");
             let f: Vec<&str> = meta.split(' ').collect();
             if f[1] == "160000" {
+                gitlinks += 1;
                 continue;
             }
             let change = if f[4] == "A" {
@@ -257,6 +325,7 @@ pub fn oracle(dir: &Path, revs: &[&str]) -> BTreeMap<String, Intro> {
             let intro = Intro {
                 commit: commit.clone(),
                 time,
+                tag: String::new(),
                 path: path.to_owned(),
                 change,
             };
@@ -269,13 +338,143 @@ pub fn oracle(dir: &Path, revs: &[&str]) -> BTreeMap<String, Intro> {
             }
         }
     }
+    (best, gitlinks)
+}
+
+/// Blobs reached through refs that name a blob or a tree (tags peeled with
+/// `^{}`), refs in `git for-each-ref` order (by name) then `HEAD` — the
+/// canonical ref context of each: blob id → (ref, path in the tree or "").
+pub fn ref_oracle(dir: &Path) -> BTreeMap<String, (String, String)> {
+    let mut names: Vec<String> = git_in(dir, &["for-each-ref", "--format=%(refname)"])
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    names.push("HEAD".to_owned());
+    names.sort();
+    let mut best: BTreeMap<String, (String, String)> = BTreeMap::new();
+    let mut offer = |blob: &str, name: &str, path: &str| {
+        let cand = (name.to_owned(), path.to_owned());
+        match best.get(blob) {
+            Some(b) if *b <= cand => {}
+            _ => {
+                best.insert(blob.to_owned(), cand);
+            }
+        }
+    };
+    for name in &names {
+        let out = git_cmd(dir)
+            .args(["rev-parse", "-q", "--verify", &format!("{name}^{{}}")])
+            .output()
+            .unwrap();
+        if !out.status.success() {
+            continue;
+        }
+        let id = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+        match git_in(dir, &["cat-file", "-t", &id]).trim() {
+            "blob" => offer(&id, name, ""),
+            "tree" => {
+                let list = git_in(dir, &["ls-tree", "-r", "-z", "--full-tree", &id]);
+                for entry in list.split('\0').filter(|e| !e.is_empty()) {
+                    let (meta, path) = entry.split_once('\t').unwrap();
+                    let f: Vec<&str> = meta.split(' ').collect();
+                    if f[1] == "blob" {
+                        offer(f[2], name, path);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
     best
+}
+
+/// The canonical contexts `--all` must give: [`oracle`] over `--all`, and
+/// for the blobs no commit introduces, their [`ref_oracle`] context.
+pub fn all_oracle(dir: &Path) -> BTreeMap<String, Intro> {
+    let mut best = oracle(dir, &["--all"]);
+    for (blob, (tag, path)) in ref_oracle(dir) {
+        best.entry(blob).or_insert(Intro {
+            commit: String::new(),
+            time: 0,
+            tag,
+            path,
+            change: ChangeKind::Added,
+        });
+    }
+    best
+}
+
+/// What `git rev-list --objects --all --missing=print` reaches (replace
+/// refs not applied): the blobs, and the missing objects (`?` lines, of
+/// unknown type).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Reach {
+    pub blobs: BTreeSet<String>,
+    pub missing: BTreeSet<String>,
+}
+
+pub fn rev_list_reach(dir: &Path) -> Reach {
+    let out = git_in(
+        dir,
+        &[
+            "--no-replace-objects",
+            "rev-list",
+            "--objects",
+            "--all",
+            "--missing=print",
+        ],
+    );
+    let mut reach = Reach::default();
+    let mut present = String::new();
+    for line in out.lines() {
+        let oid = line.split(' ').next().unwrap();
+        match oid.strip_prefix('?') {
+            Some(m) => {
+                reach.missing.insert(m.to_owned());
+            }
+            None => {
+                present.push_str(oid);
+                present.push('\n');
+            }
+        }
+    }
+    let types = git_stdin(
+        dir,
+        &[
+            "--no-replace-objects",
+            "cat-file",
+            "--batch-check=%(objectname) %(objecttype)",
+        ],
+        &present,
+    );
+    for line in types.lines() {
+        if let Some(oid) = line.strip_suffix(" blob") {
+            reach.blobs.insert(oid.to_owned());
+        }
+    }
+    reach
+}
+
+/// What a scan reached: the delivered blobs and the ids skipped as missing.
+pub fn scan_reach(outcome: &Outcome, seen: &BTreeMap<String, Seen>) -> Reach {
+    Reach {
+        blobs: seen.keys().cloned().collect(),
+        missing: outcome
+            .skipped
+            .iter()
+            .filter(|s| matches!(s.reason, git::SkipReason::Missing { .. }))
+            .map(|s| s.oid.to_string())
+            .collect(),
+    }
 }
 
 /// What a test sink saw of one blob.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Seen {
+    /// Empty when a ref introduces the blob.
     pub commit: String,
+    /// The introducing ref, or empty.
+    pub tag: String,
     pub path: String,
     pub change: ChangeKind,
     pub bytes: Vec<u8>,
@@ -290,7 +489,8 @@ impl BlobSink for Collect {
         self.0.push((
             ctx.oid.to_string(),
             Seen {
-                commit: ctx.commit.to_string(),
+                commit: ctx.commit().map(|c| c.to_string()).unwrap_or_default(),
+                tag: String::from_utf8_lossy(ctx.ref_name().unwrap_or_default()).into_owned(),
                 path: String::from_utf8_lossy(ctx.path).into_owned(),
                 change: ctx.change,
                 bytes: bytes.to_vec(),
@@ -466,22 +666,11 @@ pub fn blobs_only_pack(r: &TestRepo) -> PathBuf {
         .filter_map(|l| l.strip_suffix(" blob"))
         .map(|o| format!("{o}\n"))
         .collect();
-    let mut child = git_cmd(r.path())
-        .args(["pack-objects", "-q", ".git/objects/pack/pack"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(blobs.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success());
-    let hash = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let hash = git_stdin(
+        r.path(),
+        &["pack-objects", "-q", ".git/objects/pack/pack"],
+        &blobs,
+    );
     for o in blobs.lines() {
         remove_loose(r.path(), o);
     }
