@@ -36,20 +36,24 @@ pub fn source_dir() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
 }
 
+/// `git -C dir ARGS`'s trimmed output; `None` when git fails or says nothing.
+pub fn git(dir: &Path, args: &[&str]) -> Option<String> {
+    Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+}
+
+/// The revision of `dir` and whether its tracked files have changes.
 pub fn git_state(dir: &Path) -> (Option<String>, bool) {
-    let run = |args: &[&str]| {
-        Command::new("git")
-            .arg("-C")
-            .arg(dir)
-            .args(args)
-            .output()
-            .ok()
-            .filter(|o| o.status.success())
-            .and_then(|o| String::from_utf8(o.stdout).ok())
-    };
-    let sha = run(&["rev-parse", "HEAD"]).map(|s| s.trim().to_string());
-    let dirty = run(&["status", "--porcelain", "--untracked-files=no"])
-        .is_some_and(|s| !s.trim().is_empty());
+    let sha = git(dir, &["rev-parse", "HEAD"]);
+    let dirty = git(dir, &["status", "--porcelain", "--untracked-files=no"]).is_some();
     (sha, dirty)
 }
 

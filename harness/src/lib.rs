@@ -32,6 +32,7 @@ pub mod compare;
 pub mod contamination;
 pub mod counters;
 pub mod environment;
+pub mod history;
 pub mod interleave;
 pub mod measure;
 pub mod micro;

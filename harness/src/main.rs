@@ -90,6 +90,15 @@ enum Command {
     /// Run the stage microbenchmarks (criterion and/or gungraun) and write
     /// or extend a results file.
     Micro(MicroArgs),
+    /// main's history: import results files into the database, show a
+    /// series, detect change points, write trend pages.
+    History {
+        /// The history database (default: results/history.sqlite).
+        #[arg(long, global = true)]
+        db: Option<PathBuf>,
+        #[command(subcommand)]
+        command: HistoryCommand,
+    },
     /// Print a results file as a table.
     Show {
         /// A results file (results/runs/*.json).
@@ -112,6 +121,51 @@ enum Command {
         /// report.html next to the compare.json).
         #[arg(long)]
         out: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum HistoryCommand {
+    /// Import results files (idempotent; unreadable files are named and
+    /// skipped, the rest import, and the exit code is 2).
+    Import {
+        /// Results files (results/runs/*.json).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// The branch the runs measured (default: none recorded).
+        #[arg(long)]
+        branch: Option<String>,
+    },
+    /// Print one series (per machine and counter source), oldest first.
+    Show {
+        /// A stratum (`medium`) or microbenchmark id (`plan/medium_test`).
+        #[arg(long)]
+        workload: String,
+        /// A metric (`cpu_ns`, `instructions`, …).
+        #[arg(long)]
+        metric: String,
+        /// A pipeline stage, for per-stage figures (`exec`).
+        #[arg(long)]
+        stage: Option<String>,
+    },
+    /// List change points: the runs each falls between, its magnitude and
+    /// interval, and the metrics of the workload that moved with it.
+    Detect {
+        #[arg(long)]
+        workload: Option<String>,
+        #[arg(long)]
+        metric: Option<String>,
+        /// The settings' file (its `[history]` section).
+        #[arg(long, default_value = "perf-gate.toml")]
+        gate: PathBuf,
+    },
+    /// Write a trend page per workload and metric, and an index.
+    Page {
+        /// Output folder (default: results/trend).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long, default_value = "perf-gate.toml")]
+        gate: PathBuf,
     },
 }
 
@@ -347,6 +401,126 @@ fn compare_report(compare: &Path, out: Option<PathBuf>) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn history(db: Option<PathBuf>, command: HistoryCommand) -> anyhow::Result<std::process::ExitCode> {
+    use harness::history::{self, History, Imported};
+    let db = db.unwrap_or_else(history::default_db);
+    let mut h = History::open(&db)?;
+    let source = harness::environment::source_dir();
+    match command {
+        HistoryCommand::Import { files, branch } => {
+            let (mut added, mut present, mut failed) = (0, 0, 0);
+            for f in history::import_files(&mut h, &files, source, branch)? {
+                match f.result {
+                    Ok(Imported::Added(_)) => added += 1,
+                    Ok(Imported::AlreadyPresent) => present += 1,
+                    Err(reason) => {
+                        failed += 1;
+                        eprintln!("harness: error: not imported: {reason}");
+                    }
+                }
+            }
+            println!(
+                "history: {added} runs added, {present} already present, {failed} unreadable; {} runs in {}",
+                h.runs()?,
+                db.display()
+            );
+            return Ok(std::process::ExitCode::from(if failed > 0 { 2 } else { 0 }));
+        }
+        HistoryCommand::Show {
+            workload,
+            metric,
+            stage,
+        } => {
+            let all = h.find(&workload, &metric, stage.as_deref())?;
+            if all.is_empty() {
+                anyhow::bail!(
+                    "{}: no series {workload} {metric}{} (see `harness history detect` for what is stored)",
+                    db.display(),
+                    stage.map(|s| format!(" stage {s}")).unwrap_or_default()
+                );
+            }
+            for s in all {
+                println!(
+                    "{} · {} · {} ({})",
+                    s.key.label(),
+                    s.key.machine,
+                    s.key.counter_source,
+                    s.unit
+                );
+                for p in &s.points {
+                    println!(
+                        "  {}  {:<10} {:>16.4}  [{:.4}, {:.4}]  n={}{}",
+                        p.created,
+                        p.commit.as_deref().map_or("-", |c| &c[..c.len().min(10)]),
+                        p.median,
+                        p.low,
+                        p.high,
+                        p.n,
+                        if p.dirty { "  (dirty)" } else { "" }
+                    );
+                }
+            }
+        }
+        HistoryCommand::Detect {
+            workload,
+            metric,
+            gate,
+        } => {
+            let settings = harness_model::gate::Gate::read(&gate)?.history;
+            let trends = history::trends(&h, &settings, workload.as_deref(), metric.as_deref())?;
+            let shifts = history::shifts(&trends);
+            println!(
+                "history: {} series, {} change points ({} shifts) in {}",
+                trends.len(),
+                trends.iter().map(|t| t.detections.len()).sum::<usize>(),
+                shifts.len(),
+                db.display()
+            );
+            for shift in shifts {
+                let Some(first) = shift.detections.first() else {
+                    continue;
+                };
+                let commit = |p: &harness_model::history::SeriesPoint| {
+                    p.commit
+                        .as_deref()
+                        .map_or("-".to_string(), |c| c.chars().take(10).collect())
+                };
+                println!(
+                    "{} between {} ({}) and {} ({}):",
+                    shift.workload,
+                    commit(&first.before),
+                    first.before.created,
+                    commit(&first.after),
+                    first.after.created
+                );
+                for d in &shift.detections {
+                    let interval = d.interval.map_or("exact".to_string(), |(lo, hi)| {
+                        format!("[{:+.2}%, {:+.2}%]", (lo - 1.0) * 100.0, (hi - 1.0) * 100.0)
+                    });
+                    println!(
+                        "  {:<36} {:+.2}% {interval}{}",
+                        d.key.label(),
+                        (d.ratio - 1.0) * 100.0,
+                        d.p_value.map(|p| format!(" p={p:.3}")).unwrap_or_default()
+                    );
+                }
+            }
+        }
+        HistoryCommand::Page { out, gate } => {
+            let settings = harness_model::gate::Gate::read(&gate)?.history;
+            let trends = history::trends(&h, &settings, None, None)?;
+            let out = out.unwrap_or_else(|| source.join("results").join("trend"));
+            let written = history::write_trend_pages(&trends, &out)?;
+            println!(
+                "history: {} trend pages in {} (index.html)",
+                written.len().saturating_sub(1),
+                out.display()
+            );
+        }
+    }
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
 /// `harness compare`: drives the job and exits with the gate's code.
 fn compare(args: CompareArgs) -> anyhow::Result<std::process::ExitCode> {
     let outcome = harness::compare::drive(&args.job())?;
@@ -366,6 +540,7 @@ fn main() -> std::process::ExitCode {
             .map(ok),
         Command::Run { job: None, args } => run(&args).map(ok),
         Command::Serve(args) => serve(args).map(ok),
+        Command::History { db, command } => history(db, command),
         Command::Micro(args) => micro(args).map(ok),
         Command::Show { file } => results::read_run(&file)
             .map_err(anyhow::Error::from)

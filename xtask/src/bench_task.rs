@@ -5,7 +5,8 @@
 //! microbenchmarks (both suites, through `harness::micro` in this process:
 //! the runner only drives `cargo bench`) and folds them into the same file;
 //! `--no-micro` skips them, `--micro` runs only them (into a file of their
-//! own).
+//! own). Every results file it writes is appended to the history database
+//! (`results/history.sqlite`, see docs/history.md).
 
 use crate::corpora_task::build_all;
 use crate::harness_build::{release_harness, target_dir, workspace_root};
@@ -42,6 +43,25 @@ fn print_table(run: &RunFile) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Appends the run in `file` to the history database (`bench` always does;
+/// `harness history import` rebuilds it from the files at any time).
+fn append_history(root: &Path, file: &Path) -> anyhow::Result<()> {
+    use harness::history::{self, History, Imported};
+    let db = history::default_db();
+    let mut h = History::open(&db)?;
+    let branch = history::current_branch(root);
+    for f in history::import_files(&mut h, &[file.to_owned()], root, branch)? {
+        match f.result {
+            Ok(Imported::Added(n)) => {
+                eprintln!("bench: history: {n} figures added to {}", db.display());
+            }
+            Ok(Imported::AlreadyPresent) => eprintln!("bench: history: run already present"),
+            Err(reason) => bail!("history: {reason}"),
+        }
+    }
+    Ok(())
+}
+
 /// The results file of a run started now in `root`.
 fn results_path(root: &Path) -> std::path::PathBuf {
     let (sha, _) = harness::environment::git_state(root);
@@ -58,7 +78,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         results::write_run(&run, &out)?;
         print_table(&run)?;
         println!("\nresults: {}", out.display());
-        return Ok(());
+        return append_history(&root, &out);
     }
     let corpora = &args.run.session.corpora;
     let corpora_root = corpora.root();
@@ -87,7 +107,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         bail!("the harness failed ({status})");
     }
     if args.no_micro {
-        return Ok(());
+        return append_history(&root, &out);
     }
     eprintln!("bench: stage microbenchmarks into {}", out.display());
     let mut run = results::read_run(&out)?;
@@ -95,5 +115,5 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     results::write_run(&run, &out)?;
     print_table(&run)?;
     println!("\nresults: {}", out.display());
-    Ok(())
+    append_history(&root, &out)
 }

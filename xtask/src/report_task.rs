@@ -11,21 +11,56 @@ use std::path::{Path, PathBuf};
 pub struct Args {
     /// Results files to report on (default: the newest in results/runs).
     runs: Vec<PathBuf>,
-    /// Where to write the page (default: results/report.html in the workspace).
+    /// Where to write the page (default: results/report.html in the
+    /// workspace; with --history, the folder results/trend).
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Write the trend pages of the history database instead (one per
+    /// workload and metric, and an index); the kept runs are imported first.
+    #[arg(long, conflicts_with = "runs")]
+    history: bool,
 }
 
-/// The newest results file in `dir`: file names start with the run's UTC
-/// timestamp, so the greatest name is the latest run.
-fn newest(dir: &Path) -> anyhow::Result<PathBuf> {
+/// The `.json` files in `dir`, oldest first (names start with the run's
+/// UTC timestamp).
+fn kept_runs(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let mut names: Vec<PathBuf> = std::fs::read_dir(dir)
         .with_context(|| format!("{}: cannot list the kept runs", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
         .collect();
     names.sort();
-    match names.pop() {
+    Ok(names)
+}
+
+/// `--history`: imports the kept runs (idempotent) and writes the trend
+/// pages with their change points.
+fn trend_pages(root: &Path, history_dir: &Path, out: Option<PathBuf>) -> anyhow::Result<()> {
+    use harness::history::{self, History};
+    let mut h = History::open(&history::default_db())?;
+    let files = kept_runs(history_dir)?;
+    for f in history::import_files(&mut h, &files, root, None)? {
+        if let Err(reason) = f.result {
+            eprintln!("report: warning: not imported: {reason}");
+        }
+    }
+    let gate = harness_model::gate::Gate::read(&root.join("perf-gate.toml"))?;
+    let trends = history::trends(&h, &gate.history, None, None)?;
+    let out = out.unwrap_or_else(|| root.join("results").join("trend"));
+    let written = history::write_trend_pages(&trends, &out)?;
+    eprintln!(
+        "report: {} trend pages, {} change points",
+        written.len().saturating_sub(1),
+        trends.iter().map(|t| t.detections.len()).sum::<usize>()
+    );
+    println!("{}", out.join("index.html").display());
+    Ok(())
+}
+
+/// The newest results file in `dir`: file names start with the run's UTC
+/// timestamp, so the greatest name is the latest run.
+fn newest(dir: &Path) -> anyhow::Result<PathBuf> {
+    match kept_runs(dir)?.pop() {
         Some(p) => Ok(p),
         None => bail!(
             "{}: no results files; run `cargo xtask bench` first or name one",
@@ -37,6 +72,9 @@ fn newest(dir: &Path) -> anyhow::Result<PathBuf> {
 pub fn run(args: &Args) -> anyhow::Result<()> {
     let root = workspace_root();
     let history = root.join("results").join("runs");
+    if args.history {
+        return trend_pages(&root, &history, args.out.clone());
+    }
     let runs = if args.runs.is_empty() {
         vec![newest(&history)?]
     } else {

@@ -16,6 +16,7 @@
 //! - [`wilcoxon`] — the signed-rank test on the log-ratios (exact or normal).
 //! - [`correction`] — Benjamini–Hochberg.
 //! - [`verdict`] — verdicts per metric and the gate's outcome.
+//! - [`changepoint`] — E-divisive means and exact steps over history series.
 //! - [`compare`] — [`compare::analyze`]: an A/B compare's raw rounds to
 //!   `compare.json`; [`compare::more_rounds`]; [`compare::pair_micro`].
 //!
@@ -24,6 +25,7 @@
 //! seeded; every verdict is an enum. The method is described in
 //! `docs/compare.md` and `docs/methodology.md`.
 
+pub mod changepoint;
 pub mod compare;
 pub mod contamination;
 pub mod correction;

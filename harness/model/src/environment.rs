@@ -27,6 +27,19 @@ pub struct Environment {
 }
 
 impl Environment {
+    /// The machine-describing fields as one string: runs with equal
+    /// fingerprints (and counter sources) belong to one history series.
+    pub fn machine(&self) -> String {
+        format!(
+            "{} · {} cores · pinned {:?} · governor {} · kernel {}",
+            self.cpu_model,
+            self.logical_cores,
+            self.pinned_cores,
+            self.governor.as_deref().unwrap_or("-"),
+            self.kernel
+        )
+    }
+
     /// Machine-level differences that make two runs incomparable.
     pub fn mismatches(&self, other: &Environment) -> Vec<String> {
         let mut out = Vec::new();

@@ -83,6 +83,33 @@ pub struct Micro {
     pub gated: bool,
 }
 
+/// Change-point detection over main's history (`[history]`).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePointSettings {
+    /// Smallest shift of the medians that counts (0.02 = 2%).
+    pub min_magnitude: f64,
+    /// Level of the permutation test.
+    pub significance: f64,
+    pub permutations: usize,
+    /// Fewest runs either side of a change point.
+    pub min_segment: usize,
+    pub seed: u64,
+}
+
+impl Default for ChangePointSettings {
+    /// The committed `perf-gate.toml`'s `[history]`.
+    fn default() -> ChangePointSettings {
+        ChangePointSettings {
+            min_magnitude: 0.02,
+            significance: 0.05,
+            permutations: 199,
+            min_segment: 3,
+            seed: 1509,
+        }
+    }
+}
+
 /// The whole gate configuration.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Gate {
@@ -90,6 +117,9 @@ pub struct Gate {
     pub rounds: Rounds,
     pub metrics: Metrics,
     pub micro: Micro,
+    /// Not part of a compare: kept out of `compare.json`'s echo of the gate.
+    #[serde(default, skip_serializing)]
+    pub history: ChangePointSettings,
 }
 
 /// Why a gate file was refused.
@@ -119,6 +149,8 @@ struct RawGate {
     rounds: RawRounds,
     metrics: RawMetrics,
     micro: Micro,
+    #[serde(default)]
+    history: ChangePointSettings,
 }
 
 #[derive(Deserialize)]
@@ -173,6 +205,7 @@ impl Default for Gate {
                 threshold: 0.02,
                 gated: true,
             },
+            history: ChangePointSettings::default(),
         }
     }
 }
@@ -300,6 +333,31 @@ impl Gate {
                 format!("is {}, must lie in (0, 0.5)", micro.threshold),
             ));
         }
+        let h = raw.history;
+        if !(h.min_magnitude > 0.0 && h.min_magnitude < 0.5) {
+            return Err(invalid(
+                "history.min_magnitude",
+                format!("is {}, must lie in (0, 0.5)", h.min_magnitude),
+            ));
+        }
+        if !(h.significance > 0.0 && h.significance < 1.0) {
+            return Err(invalid(
+                "history.significance",
+                format!("is {}, must lie in (0, 1)", h.significance),
+            ));
+        }
+        if h.permutations < 19 {
+            return Err(invalid(
+                "history.permutations",
+                format!("is {}, must be at least 19", h.permutations),
+            ));
+        }
+        if h.min_segment < 2 {
+            return Err(invalid(
+                "history.min_segment",
+                format!("is {}, must be at least 2", h.min_segment),
+            ));
+        }
         Ok(Gate {
             statistics: s,
             rounds: r,
@@ -309,6 +367,7 @@ impl Gate {
                 gate_stages: raw.metrics.gate_stages,
             },
             micro,
+            history: h,
         })
     }
 

@@ -26,6 +26,7 @@ pub mod counter_source;
 pub mod document;
 pub mod environment;
 pub mod gate;
+pub mod history;
 pub mod micro;
 pub mod protocol;
 pub mod results;

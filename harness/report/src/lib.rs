@@ -22,6 +22,7 @@ pub mod format;
 pub mod html;
 pub mod run_page;
 pub mod table;
+pub mod trend_page;
 
 pub use compare_page::{compare_report, compare_report_page};
 pub use run_page::{History, SkippedFile, load_history, load_runs, run_report, run_report_page};
