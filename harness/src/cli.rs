@@ -12,6 +12,7 @@ use crate::counters::CounterSource;
 use crate::measure::{Config, Pinning, SessionConfig};
 use harness_model::Stratum;
 use harness_model::contamination::Thresholds;
+use harness_model::workload::{RepoWorkload, Skipped, WorkloadError, WorkloadsFile};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -23,13 +24,20 @@ pub struct StrataList(pub Vec<Stratum>);
 
 impl std::str::FromStr for StrataList {
     type Err = String;
+    /// `none` selects no stratum (measure only `--workloads`).
     fn from_str(s: &str) -> Result<StrataList, String> {
+        if s.trim() == "none" {
+            return Ok(StrataList(Vec::new()));
+        }
         Stratum::parse_list(s).map(StrataList)
     }
 }
 
 impl std::fmt::Display for StrataList {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.0.is_empty() {
+            return f.write_str("none");
+        }
         f.write_str(&Stratum::join(&self.0))
     }
 }
@@ -52,12 +60,55 @@ impl std::str::FromStr for CoreList {
     }
 }
 
-/// What to measure: which strata, from which corpora folder.
+/// A `--workloads` list (`ripgrep,git`): names from the workloads file.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct NameList(pub Vec<String>);
+
+impl std::str::FromStr for NameList {
+    type Err = String;
+    fn from_str(s: &str) -> Result<NameList, String> {
+        let names: Vec<String> = s
+            .split(',')
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(str::to_string)
+            .collect();
+        if names.is_empty() {
+            return Err("no workloads given".into());
+        }
+        Ok(NameList(names))
+    }
+}
+
+impl std::fmt::Display for NameList {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0.join(","))
+    }
+}
+
+/// The committed workloads file.
+pub fn default_workloads_file() -> PathBuf {
+    crate::environment::source_dir()
+        .join("harness")
+        .join("workloads.toml")
+}
+
+/// What to measure: which strata, from which corpora folder, and which
+/// real repositories from the workloads file.
 #[derive(Clone, Debug, Default, PartialEq, Eq, clap::Args, Serialize, Deserialize)]
 pub struct CorporaArgs {
-    /// Comma-separated strata: small, medium, large.
+    /// Comma-separated strata: small, medium, large (`none`: only the
+    /// `--workloads`).
     #[arg(long, default_value = "small,medium,large")]
     pub strata: StrataList,
+    /// Comma-separated real-repository workloads (names in the workloads
+    /// file), measured after the strata.
+    #[arg(long)]
+    pub workloads: Option<NameList>,
+    /// The workloads file (default: harness/workloads.toml).
+    #[arg(long, value_name = "FILE")]
+    pub workloads_file: Option<PathBuf>,
     /// Corpora folder (default: $SCANNER_CORPORA_DIR or target/corpora).
     #[arg(long)]
     pub corpora: Option<PathBuf>,
@@ -70,6 +121,22 @@ pub struct CorporaArgs {
 impl CorporaArgs {
     pub fn root(&self) -> PathBuf {
         self.corpora.clone().unwrap_or_else(corpora::default_root)
+    }
+
+    /// The workloads file these flags name.
+    pub fn workloads_file(&self) -> PathBuf {
+        self.workloads_file
+            .clone()
+            .unwrap_or_else(default_workloads_file)
+    }
+
+    /// The `--workloads` repositories, resolved against the environment;
+    /// optional ones this machine lacks are returned as skipped.
+    pub fn repos(&self) -> Result<(Vec<RepoWorkload>, Vec<Skipped>), WorkloadError> {
+        let Some(names) = &self.workloads else {
+            return Ok((Vec::new(), Vec::new()));
+        };
+        WorkloadsFile::read(&self.workloads_file())?.resolve(&names.0, |v| std::env::var(v).ok())
     }
 }
 
@@ -160,9 +227,14 @@ impl Default for SessionArgs {
 
 impl SessionArgs {
     /// The session these flags open; `trust_manifest` for `serve`.
-    pub fn session_config(&self, trust_manifest: bool) -> SessionConfig {
-        SessionConfig {
+    pub fn session_config(
+        &self,
+        trust_manifest: bool,
+    ) -> Result<(SessionConfig, Vec<Skipped>), WorkloadError> {
+        let (repos, skipped) = self.corpora.repos()?;
+        let config = SessionConfig {
             strata: self.corpora.strata.0.clone(),
+            repos,
             threads: self.placement.threads,
             pinning: self.placement.pinning(),
             counters: self.counters.forced(),
@@ -170,7 +242,8 @@ impl SessionArgs {
             corpora_root: self.corpora.root(),
             test_size: self.corpora.test_size,
             trust_manifest,
-        }
+        };
+        Ok((config, skipped))
     }
 }
 
@@ -210,10 +283,13 @@ impl Default for RunArgs {
 }
 
 impl RunArgs {
-    pub fn config(&self) -> Config {
+    /// The run these flags describe, and the optional workloads skipped.
+    pub fn config(&self) -> Result<(Config, Vec<Skipped>), WorkloadError> {
         let s = &self.session;
         let mut config = Config::new(s.corpora.root());
         config.strata = s.corpora.strata.0.clone();
+        let (repos, skipped) = s.corpora.repos()?;
+        config.repos = repos;
         config.iterations = self.iterations;
         config.warmup = self.warmup;
         config.threads = s.placement.threads;
@@ -221,7 +297,7 @@ impl RunArgs {
         config.test_size = s.corpora.test_size;
         config.pinning = s.placement.pinning();
         config.counters = s.counters.forced();
-        config
+        Ok((config, skipped))
     }
 
     /// Reads a job file written by xtask (`harness run --job FILE`).

@@ -28,7 +28,7 @@ use harness_model::compare::{
 use harness_model::gate::{Gate, GateError};
 use harness_model::protocol::Sample;
 use harness_model::results::read_run;
-use harness_model::{DocumentError, Stratum};
+use harness_model::{DocumentError, WorkloadId};
 use harness_report::{Output, Reports};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -91,7 +91,7 @@ pub enum DriveError {
         "the {} side's findings on {stratum} changed between iterations: the scanner is not deterministic",
         side.as_str()
     )]
-    Nondeterministic { side: Side, stratum: Stratum },
+    Nondeterministic { side: Side, stratum: WorkloadId },
     #[error("reading micro results: {0}")]
     Micro(DocumentError),
     #[error(transparent)]
@@ -137,7 +137,7 @@ fn cores(placement: &PlacementArgs) -> Result<Vec<usize>, DriveError> {
 /// The `harness serve` command line of both sides. This is the one argv
 /// the driver writes: it crosses into another revision's binary, whose
 /// only stable interface is its flags.
-fn server_args(job: &CompareJob, cores: &[usize]) -> Vec<String> {
+fn server_args(job: &CompareJob, cores: &[usize], repos: &[String]) -> Vec<String> {
     let mut v = vec![
         "--strata".to_string(),
         job.options.corpora.strata.to_string(),
@@ -158,6 +158,16 @@ fn server_args(job: &CompareJob, cores: &[usize]) -> Vec<String> {
     if job.options.corpora.test_size {
         v.push("--test-size".into());
     }
+    // Only the workloads this machine has; an older revision without
+    // `--workloads` then still serves the strata.
+    if !repos.is_empty() {
+        v.extend([
+            "--workloads".into(),
+            repos.join(","),
+            "--workloads-file".into(),
+            job.options.corpora.workloads_file().display().to_string(),
+        ]);
+    }
     v
 }
 
@@ -173,12 +183,29 @@ fn absolute(side: Side, p: &Path) -> Result<PathBuf, DriveError> {
 /// outcome (whose `file.exit_code` is the gate's exit code).
 pub fn drive(job: &CompareJob) -> Result<CompareOutcome, DriveError> {
     let started = Instant::now();
-    let strata = &job.options.corpora.strata.0;
     let gate = Gate::read(&job.options.gate.gate)?;
+    let (repos, skipped) = job
+        .options
+        .corpora
+        .repos()
+        .map_err(|e| DriveError::Config(e.to_string()))?;
+    for s in &skipped {
+        eprintln!("compare: workload {} skipped: {}", s.name, s.reason);
+    }
+    let workloads: Vec<WorkloadId> = job
+        .options
+        .corpora
+        .strata
+        .0
+        .iter()
+        .map(|&s| WorkloadId::from(s))
+        .chain(repos.iter().map(|r| r.id.clone()))
+        .collect();
     let cores = cores(&job.options.placement)?;
     let dir = std::env::current_dir()
         .map_err(|e| DriveError::Config(format!("reading the current folder: {e}")))?;
-    let sargs = server_args(job, &cores);
+    let present: Vec<String> = repos.iter().map(|r| r.id.to_string()).collect();
+    let sargs = server_args(job, &cores, &present);
     let base_bin = absolute(Side::Base, &job.base.bin)?;
     let head_bin = absolute(Side::Head, &job.head.bin)?;
     let mut servers = Servers {
@@ -198,9 +225,9 @@ pub fn drive(job: &CompareJob) -> Result<CompareOutcome, DriveError> {
         base_hello.counter_source
     );
 
-    let mut all: Vec<StratumRounds> = strata
+    let mut all: Vec<StratumRounds> = workloads
         .iter()
-        .map(|&s| StratumRounds::new(s, MAX_RERUNS))
+        .map(|w| StratumRounds::new(w.clone(), MAX_RERUNS))
         .collect();
     let mut progress = |p: Progress| match p {
         Progress::Warmup { .. } => {}
@@ -222,7 +249,7 @@ pub fn drive(job: &CompareJob) -> Result<CompareOutcome, DriveError> {
         }
     };
     for r in &mut all {
-        let caps = gate.rounds.caps(r.stratum);
+        let caps = gate.rounds.caps(&r.stratum);
         // `--rounds` replaces the unscaled initial count; the stratum's
         // scale still applies.
         let initial = job.options.gate.rounds.map_or(caps.initial, |n| {
@@ -304,7 +331,7 @@ fn findings(all: &[StratumRounds]) -> Result<Findings, DriveError> {
         all.iter().flat_map(move |r| {
             r.rounds.iter().map(move |p| {
                 (
-                    r.stratum,
+                    r.stratum.clone(),
                     match side {
                         Side::Base => &p.base,
                         Side::Head => &p.head,
@@ -334,7 +361,7 @@ fn findings(all: &[StratumRounds]) -> Result<Findings, DriveError> {
 fn pairs(all: &[StratumRounds]) -> Vec<StratumPairs> {
     all.iter()
         .map(|r| StratumPairs {
-            stratum: r.stratum,
+            stratum: r.stratum.clone(),
             bytes: r.rounds.first().map_or(0, |p| p.base.bytes),
             rounds: r
                 .rounds
@@ -357,16 +384,16 @@ pub struct SideFindings {
     pub digest: String,
     pub count: u64,
     /// Strata whose findings differ from the ground truth, and how.
-    pub truth_diffs: Vec<(Stratum, String)>,
+    pub truth_diffs: Vec<(WorkloadId, String)>,
 }
 
 /// One side's findings over every round: they must not vary within a
 /// side. The digest covers every stratum's findings, in stratum order.
 pub fn side_findings<'a>(
     side: Side,
-    samples: impl Iterator<Item = (Stratum, &'a Sample)>,
+    samples: impl Iterator<Item = (WorkloadId, &'a Sample)>,
 ) -> Result<SideFindings, DriveError> {
-    let mut seen: Vec<(Stratum, &str, u64)> = Vec::new();
+    let mut seen: Vec<(WorkloadId, &str, u64)> = Vec::new();
     let mut truth_diffs = Vec::new();
     for (stratum, s) in samples {
         match seen.iter().find(|(st, _, _)| *st == stratum) {
@@ -376,7 +403,7 @@ pub fn side_findings<'a>(
             Some(_) => {}
             None => {
                 if let Some(diff) = &s.truth_diff {
-                    truth_diffs.push((stratum, diff.clone()));
+                    truth_diffs.push((stratum.clone(), diff.clone()));
                 }
                 seen.push((stratum, &s.findings_digest, s.findings));
             }
@@ -439,6 +466,7 @@ pub fn working_tree_revision(rev: &str, dir: &Path) -> Revision {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use harness_model::Stratum;
     use harness_model::contamination::{Noise, Verdict};
     use harness_model::results::Iteration;
 
@@ -472,25 +500,28 @@ mod tests {
         let f = side_findings(
             Side::Base,
             [
-                (Stratum::Small, &a),
-                (Stratum::Medium, &b),
-                (Stratum::Small, &a),
+                (Stratum::Small.into(), &a),
+                (Stratum::Medium.into(), &b),
+                (Stratum::Small.into(), &a),
             ]
             .into_iter(),
         )
         .unwrap();
         assert_eq!(f.count, 7);
-        assert_eq!(f.truth_diffs, vec![(Stratum::Medium, "1 missing".into())]);
+        assert_eq!(
+            f.truth_diffs,
+            vec![(Stratum::Medium.into(), "1 missing".to_string())]
+        );
         // Order of strata matters, repetition does not.
         let g = side_findings(
             Side::Base,
-            [(Stratum::Small, &a), (Stratum::Medium, &b)].into_iter(),
+            [(Stratum::Small.into(), &a), (Stratum::Medium.into(), &b)].into_iter(),
         )
         .unwrap();
         assert_eq!(f.digest, g.digest);
         let h = side_findings(
             Side::Base,
-            [(Stratum::Medium, &b), (Stratum::Small, &a)].into_iter(),
+            [(Stratum::Medium.into(), &b), (Stratum::Small.into(), &a)].into_iter(),
         )
         .unwrap();
         assert_ne!(f.digest, h.digest);
@@ -502,7 +533,7 @@ mod tests {
         let b = sample("ab", 3, None);
         let err = side_findings(
             Side::Head,
-            [(Stratum::Large, &a), (Stratum::Large, &b)].into_iter(),
+            [(Stratum::Large.into(), &a), (Stratum::Large.into(), &b)].into_iter(),
         )
         .unwrap_err()
         .to_string();
@@ -538,7 +569,7 @@ mod tests {
             out: "out".into(),
         };
         job.options.corpora.corpora = Some("/c".into());
-        let args = server_args(&job, &[0, 1]);
+        let args = server_args(&job, &[0, 1], &[]);
         assert_eq!(
             args,
             [
@@ -555,10 +586,12 @@ mod tests {
         );
         job.options.placement.unpinned = true;
         job.options.corpora.test_size = true;
-        let args = server_args(&job, &[]);
+        let args = server_args(&job, &[], &["rg".to_string()]);
+        assert!(args.contains(&"--unpinned".to_string()));
+        assert!(args.contains(&"--test-size".to_string()));
         assert!(
-            args.contains(&"--unpinned".to_string())
-                && args.ends_with(&["--test-size".to_string()])
+            args.windows(2)
+                .any(|w| w[0] == "--workloads" && w[1] == "rg")
         );
     }
 }

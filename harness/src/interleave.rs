@@ -14,7 +14,7 @@
 //! Main types: [`Servers`], [`StratumRounds`], [`PairedSample`].
 
 use crate::serve::{Client, ClientError};
-use harness_model::Stratum;
+use harness_model::WorkloadId;
 use harness_model::contamination::Verdict;
 use harness_model::protocol::Sample;
 
@@ -47,14 +47,14 @@ impl PairedSample {
 }
 
 /// What the driver wants to hear as rounds complete.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub enum Progress {
     Warmup {
-        stratum: Stratum,
+        stratum: WorkloadId,
         done: usize,
     },
     Round {
-        stratum: Stratum,
+        stratum: WorkloadId,
         index: usize,
         ratio: f64,
         rerun: bool,
@@ -64,7 +64,7 @@ pub enum Progress {
 /// All rounds of one stratum so far.
 #[derive(Clone, Debug)]
 pub struct StratumRounds {
-    pub stratum: Stratum,
+    pub stratum: WorkloadId,
     pub rounds: Vec<PairedSample>,
     /// Contaminated rounds measured again.
     pub reruns: usize,
@@ -74,7 +74,7 @@ pub struct StratumRounds {
 }
 
 impl StratumRounds {
-    pub fn new(stratum: Stratum, max_reruns: usize) -> StratumRounds {
+    pub fn new(stratum: WorkloadId, max_reruns: usize) -> StratumRounds {
         StratumRounds {
             stratum,
             rounds: Vec::new(),
@@ -93,7 +93,7 @@ impl StratumRounds {
     ) -> Result<(Sample, Sample), ClientError> {
         let index = self.requests;
         self.requests += 1;
-        let s = self.stratum;
+        let s = &self.stratum;
         if base_first {
             let b = servers.base.measure(s, warmup, index)?;
             let h = servers.head.measure(s, warmup, index)?;
@@ -117,7 +117,7 @@ impl StratumRounds {
             self.pair(servers, base_first(k), true)?;
             self.warmups += 1;
             progress(Progress::Warmup {
-                stratum: self.stratum,
+                stratum: self.stratum.clone(),
                 done: k + 1,
             });
         }
@@ -144,7 +144,7 @@ impl StratumRounds {
             };
             let rerun = !round.clean() && self.reruns < self.max_reruns;
             progress(Progress::Round {
-                stratum: self.stratum,
+                stratum: self.stratum.clone(),
                 index,
                 ratio: round.head.iteration.wall_ns as f64
                     / round.base.iteration.wall_ns.max(1) as f64,

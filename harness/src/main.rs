@@ -313,7 +313,10 @@ fn micro(args: MicroArgs) -> anyhow::Result<()> {
 
 /// `harness serve`: one session, measured on request (see `harness::serve`).
 fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let config = args.session.session_config(args.trust_corpora);
+    let (config, skipped) = args.session.session_config(args.trust_corpora)?;
+    for s in &skipped {
+        eprintln!("harness: workload {} skipped: {}", s.name, s.reason);
+    }
     scanner::git::set_alloc_counter(alloc_snapshot);
     let mut session = Session::open(&config, Some(alloc_snapshot))?;
     let stdin = std::io::stdin().lock();
@@ -323,7 +326,10 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
 }
 
 fn run(args: &RunArgs) -> anyhow::Result<()> {
-    let config = args.config();
+    let (config, skipped) = args.config()?;
+    for s in &skipped {
+        eprintln!("harness: workload {} skipped: {}", s.name, s.reason);
+    }
     scanner::git::set_alloc_counter(alloc_snapshot);
 
     let bar = (!args.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr())).then(|| {
@@ -343,7 +349,7 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
             } => {
                 b.reset();
                 b.set_length(iterations as u64);
-                b.set_prefix(stratum.as_str());
+                b.set_prefix(stratum.to_string());
             }
             Event::Iteration {
                 warmup,

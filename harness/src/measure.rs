@@ -30,12 +30,13 @@ use crate::scan_workload::ScanWorkload;
 use harness_analysis::contamination::{assess, baseline};
 use harness_analysis::series::summarize_stratum;
 use harness_analysis::stats::Bootstrap;
-use harness_model::Stratum;
 use harness_model::contamination::{Baseline, Noise, Thresholds, Verdict};
 use harness_model::protocol::{CorpusInfo, Sample};
 use harness_model::results::{
     Iteration, RunConfig, RunFile, StageSample, StratumRun, current_schema,
 };
+use harness_model::workload::RepoWorkload;
+use harness_model::{Stratum, WorkloadId};
 use scanner::detect::load_engine;
 use scanner::git::{self, AllocSnapshot};
 use std::path::PathBuf;
@@ -57,6 +58,8 @@ pub enum Pinning {
 #[derive(Clone, Debug)]
 pub struct Config {
     pub strata: Vec<Stratum>,
+    /// Real repositories from the workloads file, measured after the strata.
+    pub repos: Vec<RepoWorkload>,
     pub iterations: usize,
     pub warmup: usize,
     pub threads: usize,
@@ -79,6 +82,7 @@ impl Config {
         let threads = 2;
         Config {
             strata: Stratum::all().to_vec(),
+            repos: Vec::new(),
             iterations: 15,
             warmup: 3,
             threads,
@@ -99,23 +103,17 @@ pub enum MeasureError {
     #[error("invalid configuration: {0}")]
     Config(String),
     #[error("the {stratum} corpus is missing at {path}: run `cargo xtask corpora` first")]
-    CorpusMissing {
-        stratum: &'static str,
-        path: PathBuf,
-    },
+    CorpusMissing { stratum: String, path: PathBuf },
     #[error("the {stratum} corpus at {path} is unusable: {reason}")]
     CorpusCorrupt {
-        stratum: &'static str,
+        stratum: String,
         path: PathBuf,
         reason: String,
     },
     #[error(
         "the {stratum} corpus at {path} was generated from another spec: run `cargo xtask corpora` to rebuild it"
     )]
-    CorpusStale {
-        stratum: &'static str,
-        path: PathBuf,
-    },
+    CorpusStale { stratum: String, path: PathBuf },
     #[error("cannot pin: {0} (pass --unpinned to measure without pinning)")]
     Pin(#[from] affinity::PinError),
     #[error("counters: {0}")]
@@ -123,20 +121,14 @@ pub enum MeasureError {
     #[error("rules: {0}")]
     Rules(#[from] scanner::detect::RulesError),
     #[error("scanning the {stratum} corpus: {source}")]
-    Scan {
-        stratum: &'static str,
-        source: git::Error,
-    },
+    Scan { stratum: String, source: git::Error },
     #[error("the {stratum} scan was partial ({skipped} objects skipped): the corpus is damaged")]
-    Partial {
-        stratum: &'static str,
-        skipped: usize,
-    },
+    Partial { stratum: String, skipped: usize },
     #[error(
         "the {stratum} scan's findings differ from the ground truth in iteration {iteration}: {diff}"
     )]
     Truth {
-        stratum: &'static str,
+        stratum: String,
         iteration: usize,
         diff: String,
     },
@@ -147,14 +139,14 @@ pub enum MeasureError {
 }
 
 /// Progress notifications for a caller's progress bar.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub enum Event {
     Stratum {
-        stratum: Stratum,
+        stratum: WorkloadId,
         iterations: usize,
     },
     Iteration {
-        stratum: Stratum,
+        stratum: WorkloadId,
         warmup: bool,
         wall_ns: u64,
         verdict: Verdict,
@@ -195,7 +187,8 @@ pub trait Workload {
     /// What a measured run hands to [`Workload::check`].
     type Output;
 
-    fn stratum(&self) -> Stratum;
+    /// What it is: a stratum or a named repository.
+    fn id(&self) -> WorkloadId;
 
     /// What the workload's input is, so two processes can check they measure
     /// the same thing.
@@ -250,6 +243,8 @@ impl NoiseProbe for LiveNoise {
 #[derive(Clone, Debug)]
 pub struct SessionConfig {
     pub strata: Vec<Stratum>,
+    /// Real repositories from the workloads file.
+    pub repos: Vec<RepoWorkload>,
     pub threads: usize,
     pub pinning: Pinning,
     /// Force a counter source (tests of the fallback path); `None`: best available.
@@ -308,8 +303,10 @@ impl Session<ScanWorkload> {
         if config.threads == 0 {
             return Err(MeasureError::Config("--threads must be at least 1".into()));
         }
-        if config.strata.is_empty() {
-            return Err(MeasureError::Config("no strata selected".into()));
+        if config.strata.is_empty() && config.repos.is_empty() {
+            return Err(MeasureError::Config(
+                "no strata or workloads selected".into(),
+            ));
         }
         let pinned = match &config.pinning {
             Pinning::FirstCores => {
@@ -326,7 +323,7 @@ impl Session<ScanWorkload> {
             Pinning::Unpinned => Vec::new(),
         };
         let engine = Arc::new(load_engine(None)?);
-        let workloads: Vec<ScanWorkload> = config
+        let mut workloads: Vec<ScanWorkload> = config
             .strata
             .iter()
             .map(|&s| {
@@ -340,6 +337,9 @@ impl Session<ScanWorkload> {
                 )
             })
             .collect::<Result<_, _>>()?;
+        for r in &config.repos {
+            workloads.push(ScanWorkload::repo(r, config.threads, Arc::clone(&engine))?);
+        }
         let (counters, report) = Counters::open(config.counters).map_err(MeasureError::Counters)?;
         let environment = environment::capture(pinned.clone(), report);
         let cores = if pinned.is_empty() {
@@ -365,13 +365,10 @@ impl<W: Workload> Session<W> {
     pub fn new(workloads: Vec<W>, instruments: Instruments) -> Result<Session<W>, MeasureError> {
         let mut slots: Vec<Slot<W>> = Vec::with_capacity(workloads.len());
         for mut workload in workloads {
-            if slots
-                .iter()
-                .any(|s| s.workload.stratum() == workload.stratum())
-            {
+            if slots.iter().any(|s| s.workload.id() == workload.id()) {
                 return Err(MeasureError::Config(format!(
                     "stratum {} is selected twice",
-                    workload.stratum()
+                    workload.id()
                 )));
             }
             workload.prepare()?;
@@ -398,8 +395,8 @@ impl<W: Workload> Session<W> {
     }
 
     /// The workloads' strata, in the configured order.
-    pub fn strata(&self) -> Vec<Stratum> {
-        self.slots.iter().map(|s| s.workload.stratum()).collect()
+    pub fn strata(&self) -> Vec<WorkloadId> {
+        self.slots.iter().map(|s| s.workload.id()).collect()
     }
 
     /// What each workload measures, in the configured order.
@@ -408,10 +405,10 @@ impl<W: Workload> Session<W> {
     }
 
     /// The noise baseline `stratum`'s warm-ups have set so far.
-    pub fn baseline(&self, stratum: Stratum) -> Baseline {
+    pub fn baseline(&self, stratum: &WorkloadId) -> Baseline {
         self.slots
             .iter()
-            .find(|s| s.workload.stratum() == stratum)
+            .find(|s| &s.workload.id() == stratum)
             .map_or_else(Baseline::default, |s| s.baseline)
     }
 
@@ -419,13 +416,13 @@ impl<W: Workload> Session<W> {
     /// warm-up is judged against no baseline and then joins the stratum's.
     pub fn measure(
         &mut self,
-        stratum: Stratum,
+        stratum: &WorkloadId,
         warmup: bool,
         index: usize,
         policy: TruthPolicy,
     ) -> Result<Sample, MeasureError> {
         let Session { slots, instruments } = self;
-        let Some(slot) = slots.iter_mut().find(|s| s.workload.stratum() == stratum) else {
+        let Some(slot) = slots.iter_mut().find(|s| &s.workload.id() == stratum) else {
             return Err(MeasureError::Config(format!(
                 "stratum {stratum} was not loaded in this session"
             )));
@@ -448,7 +445,7 @@ impl<W: Workload> Session<W> {
         let delivery = slot.workload.check(output)?;
         if let (TruthPolicy::Enforce, Some(diff)) = (policy, &delivery.truth_diff) {
             return Err(MeasureError::Truth {
-                stratum: stratum.as_str(),
+                stratum: stratum.to_string(),
                 iteration: index,
                 diff: diff.clone(),
             });
@@ -508,19 +505,19 @@ pub struct Repetitions {
 /// the stratum's summaries.
 pub fn measure_stratum<W: Workload>(
     session: &mut Session<W>,
-    stratum: Stratum,
+    stratum: &WorkloadId,
     reps: Repetitions,
     bootstrap: Bootstrap,
     progress: &mut dyn FnMut(Event),
 ) -> Result<StratumRun, MeasureError> {
     progress(Event::Stratum {
-        stratum,
+        stratum: stratum.clone(),
         iterations: reps.warmup + reps.iterations,
     });
     for w in 0..reps.warmup {
         let m = session.measure(stratum, true, w, TruthPolicy::Enforce)?;
         progress(Event::Iteration {
-            stratum,
+            stratum: stratum.clone(),
             warmup: true,
             wall_ns: m.iteration.wall_ns,
             verdict: m.iteration.verdict,
@@ -541,7 +538,7 @@ pub fn measure_stratum<W: Workload>(
         }
         (bytes, blobs, findings) = (m.bytes, m.blobs, m.findings);
         progress(Event::Iteration {
-            stratum,
+            stratum: stratum.clone(),
             warmup: false,
             wall_ns: m.iteration.wall_ns,
             verdict: m.iteration.verdict,
@@ -555,12 +552,15 @@ pub fn measure_stratum<W: Workload>(
         session.tsc_hz(),
         bootstrap,
     )?;
-    let corpus = session.corpora().into_iter().find(|c| c.stratum == stratum);
+    let corpus = session
+        .corpora()
+        .into_iter()
+        .find(|c| &c.stratum == stratum);
     let (corpus_head, corpus_key, selection) = corpus
         .map(|c| (c.head, c.spec_key, c.selection))
         .unwrap_or_default();
     Ok(StratumRun {
-        stratum,
+        stratum: stratum.clone(),
         corpus_head,
         corpus_key,
         selection,
@@ -590,6 +590,7 @@ pub fn run(
     let mut session = Session::open(
         &SessionConfig {
             strata: config.strata.clone(),
+            repos: config.repos.clone(),
             threads: config.threads,
             pinning: config.pinning.clone(),
             counters: config.counters,
@@ -609,7 +610,7 @@ pub fn run(
     for stratum in session.strata() {
         strata.push(measure_stratum(
             &mut session,
-            stratum,
+            &stratum,
             reps,
             config.bootstrap,
             progress,
@@ -664,13 +665,13 @@ mod tests {
     impl Workload for Fake {
         type Output = usize;
 
-        fn stratum(&self) -> Stratum {
-            self.stratum
+        fn id(&self) -> WorkloadId {
+            self.stratum.into()
         }
 
         fn corpus(&self) -> CorpusInfo {
             CorpusInfo {
-                stratum: self.stratum,
+                stratum: self.stratum.into(),
                 head: "head".into(),
                 spec_key: "key".into(),
                 selection: "--all".into(),
@@ -691,7 +692,7 @@ mod tests {
         fn check(&mut self, run: usize) -> Result<Delivery, MeasureError> {
             if self.partial_at == Some(run) {
                 return Err(MeasureError::Partial {
-                    stratum: self.stratum.as_str(),
+                    stratum: self.stratum.to_string(),
                     skipped: 1,
                 });
             }
@@ -754,7 +755,13 @@ mod tests {
     };
 
     fn measure(s: &mut Session<Fake>, reps: Repetitions) -> Result<StratumRun, MeasureError> {
-        measure_stratum(s, Stratum::Small, reps, Bootstrap::default(), &mut |_| {})
+        measure_stratum(
+            s,
+            &Stratum::Small.into(),
+            reps,
+            Bootstrap::default(),
+            &mut |_| {},
+        )
     }
 
     #[test]
@@ -764,7 +771,13 @@ mod tests {
             vec![],
         );
         assert!(s.slots.iter().all(|s| s.workload.prepared));
-        assert_eq!(s.strata(), vec![Stratum::Small, Stratum::Large]);
+        assert_eq!(
+            s.strata(),
+            vec![
+                WorkloadId::from(Stratum::Small),
+                WorkloadId::from(Stratum::Large)
+            ]
+        );
         let (counters, report) = Counters::open(Some(CounterSource::Monotonic)).unwrap();
         let err = Session::new(
             vec![Fake::new(Stratum::Small), Fake::new(Stratum::Small)],
@@ -844,7 +857,7 @@ mod tests {
         );
         // `serve` reports it in the sample and measures on.
         let sample = s
-            .measure(Stratum::Small, false, 9, TruthPolicy::Report)
+            .measure(&Stratum::Small.into(), false, 9, TruthPolicy::Report)
             .unwrap();
         assert_eq!(sample.truth_diff.as_deref(), Some("1 missing"));
         assert_eq!((sample.bytes, sample.findings), (1000, 3));
@@ -859,7 +872,7 @@ mod tests {
         let err = measure(&mut s, REPS).unwrap_err().to_string();
         assert!(err.contains("small scan was partial"), "{err}");
         let err = s
-            .measure(Stratum::Large, false, 0, TruthPolicy::Report)
+            .measure(&Stratum::Large.into(), false, 0, TruthPolicy::Report)
             .unwrap_err()
             .to_string();
         assert!(err.contains("stratum large was not loaded"), "{err}");

@@ -1,23 +1,27 @@
-//! The real workload: one complete scan of a stratum's corpus through the
+//! The real workload: one complete scan of a repository through the
 //! scanner library, with fresh scanner state each run (options, sinks,
 //! caches; the compiled rule set is immutable and shared).
 //!
-//! [`ScanWorkload::load`] finds the corpus (never generated here: `cargo
-//! xtask corpora` does that) and checks its manifest against this build's
-//! spec; [`Workload::prepare`] reads every file of its repository once so
-//! the page cache is warm and equal for all iterations; the measured
-//! [`Workload::run`] is `git::scan` plus building the report, and the
-//! unmeasured [`Workload::check`] refuses partial scans and holds the
-//! findings against the manifest's ground truth.
+//! [`ScanWorkload::load`] finds a stratum's corpus (never generated here:
+//! `cargo xtask corpora` does that) and checks its manifest against this
+//! build's spec; [`ScanWorkload::repo`] takes a real repository declared in
+//! the workloads file, which has no ground truth: instead its blob set is
+//! listed once when the session opens and its digest is part of what both
+//! sides of a compare must agree on. [`Workload::prepare`] reads every file
+//! of the repository once so the page cache is warm and equal for all
+//! iterations; the measured [`Workload::run`] is `git::scan` plus building
+//! the report, and the unmeasured [`Workload::check`] refuses partial scans
+//! and holds a stratum's findings against its manifest's ground truth.
 
 use crate::measure::{Delivery, MeasureError, Workload};
 use crate::truth;
 use corpora::StratumSpec;
 use corpora::build::load_manifest;
 use corpora::manifest::{ExpectedFinding, Manifest, ScanSelection};
-use harness_model::Stratum;
 use harness_model::protocol::CorpusInfo;
 use harness_model::results::StageSample;
+use harness_model::workload::{RepoSelection, RepoWorkload};
+use harness_model::{Stratum, WorkloadId};
 use scanner::detect::suppress::Suppressions;
 use scanner::detect::{Engine, FindingsSinkFactory, Report, ScanOptions, build_report};
 use scanner::git::{self, Options, Outcome, Selection, Status};
@@ -27,9 +31,12 @@ use std::sync::Arc;
 
 /// One stratum's corpus, scanned with a shared rule set.
 pub struct ScanWorkload {
-    stratum: Stratum,
+    id: WorkloadId,
     repo: PathBuf,
-    manifest: Manifest,
+    /// A stratum's ground truth; `None` for a real repository.
+    manifest: Option<Manifest>,
+    /// What both sides of a compare must agree they scan.
+    corpus: CorpusInfo,
     options: Options,
     engine: Arc<Engine>,
 }
@@ -37,7 +44,7 @@ pub struct ScanWorkload {
 impl std::fmt::Debug for ScanWorkload {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ScanWorkload")
-            .field("stratum", &self.stratum)
+            .field("id", &self.id)
             .field("repo", &self.repo)
             .finish_non_exhaustive()
     }
@@ -62,7 +69,7 @@ impl ScanWorkload {
             stratum.spec()
         };
         let dir = root.join(&spec.name);
-        let name = stratum.as_str();
+        let name = stratum.to_string();
         let manifest_path = dir.join("manifest.json");
         let repo = dir.join("repo.git");
         if !manifest_path.exists() || !repo.exists() {
@@ -72,7 +79,7 @@ impl ScanWorkload {
             });
         }
         let manifest = load_manifest(&manifest_path).map_err(|e| MeasureError::CorpusCorrupt {
-            stratum: name,
+            stratum: name.clone(),
             path: dir.clone(),
             reason: e.to_string(),
         })?;
@@ -83,14 +90,95 @@ impl ScanWorkload {
             });
         }
         let options = options(&repo, &manifest, threads);
+        let corpus = CorpusInfo {
+            stratum: stratum.into(),
+            head: manifest.head.clone(),
+            spec_key: manifest.spec_key.clone(),
+            selection: manifest.selection.describe(),
+        };
         Ok(ScanWorkload {
-            stratum,
+            id: stratum.into(),
             repo,
-            manifest,
+            manifest: Some(manifest),
+            corpus,
             options,
             engine,
         })
     }
+
+    /// A real repository (`w` from the workloads file), scanned with
+    /// `threads` unless it names its own count.
+    pub fn repo(
+        w: &RepoWorkload,
+        threads: usize,
+        engine: Arc<Engine>,
+    ) -> Result<ScanWorkload, MeasureError> {
+        let mut opts = Options::new(&w.path);
+        opts.selection = match &w.selection {
+            RepoSelection::All => Selection::All,
+            RepoSelection::Range(r) => Selection::Range(r.clone()),
+            RepoSelection::Refs(refs) => Selection::Refs(refs.clone()),
+        };
+        opts.threads = w.threads.unwrap_or(threads);
+        let name = w.id.to_string();
+        let head = crate::environment::git(&w.path, &["rev-parse", "HEAD"]).ok_or_else(|| {
+            MeasureError::CorpusCorrupt {
+                stratum: name.clone(),
+                path: w.path.clone(),
+                reason: "git cannot read its HEAD".into(),
+            }
+        })?;
+        let blobs = blob_set(&opts).map_err(|source| MeasureError::Scan {
+            stratum: name.clone(),
+            source,
+        })?;
+        Ok(ScanWorkload {
+            id: w.id.clone(),
+            repo: w.path.clone(),
+            manifest: None,
+            corpus: CorpusInfo {
+                stratum: w.id.clone(),
+                head,
+                spec_key: format!("blobs:{blobs}"),
+                selection: w.selection.describe(),
+            },
+            options: opts,
+            engine,
+        })
+    }
+}
+
+/// Collects blob ids (one sink per worker).
+struct OidSink(Vec<gix::ObjectId>);
+
+impl scanner::sink::BlobSink for OidSink {
+    type Error = std::convert::Infallible;
+    fn blob(&mut self, ctx: &scanner::sink::BlobContext<'_>, _: &[u8]) -> Result<(), Self::Error> {
+        self.0.push(*ctx.oid);
+        Ok(())
+    }
+}
+
+struct OidSinks;
+
+impl scanner::sink::SinkFactory for OidSinks {
+    type Sink = OidSink;
+    fn make(&self, _worker: usize) -> OidSink {
+        OidSink(Vec::new())
+    }
+}
+
+/// SHA-256 over the sorted blob ids one scan delivers: the blob set.
+fn blob_set(opts: &Options) -> Result<String, git::Error> {
+    use sha2::Digest;
+    let (_, sinks) = git::scan(opts, &OidSinks)?;
+    let mut oids: Vec<gix::ObjectId> = sinks.into_iter().flat_map(|s| s.0).collect();
+    oids.sort_unstable();
+    let mut h = sha2::Sha256::new();
+    for oid in &oids {
+        h.update(oid.as_bytes());
+    }
+    Ok(format!("{} {}", oids.len(), hex::encode(h.finalize())))
 }
 
 fn options(repo: &Path, manifest: &Manifest, threads: usize) -> Options {
@@ -142,17 +230,12 @@ fn digest(found: &BTreeSet<ExpectedFinding>) -> String {
 impl Workload for ScanWorkload {
     type Output = (Outcome, Report);
 
-    fn stratum(&self) -> Stratum {
-        self.stratum
+    fn id(&self) -> WorkloadId {
+        self.id.clone()
     }
 
     fn corpus(&self) -> CorpusInfo {
-        CorpusInfo {
-            stratum: self.stratum,
-            head: self.manifest.head.clone(),
-            spec_key: self.manifest.spec_key.clone(),
-            selection: self.manifest.selection.describe(),
-        }
+        self.corpus.clone()
     }
 
     fn prepare(&mut self) -> Result<(), MeasureError> {
@@ -171,7 +254,7 @@ impl Workload for ScanWorkload {
         };
         let (outcome, sinks) =
             git::scan(&self.options, &factory).map_err(|source| MeasureError::Scan {
-                stratum: self.stratum.as_str(),
+                stratum: self.id.to_string(),
                 source,
             })?;
         let report = build_report(&self.engine, sinks, &Suppressions::default());
@@ -181,12 +264,17 @@ impl Workload for ScanWorkload {
     fn check(&mut self, (outcome, report): (Outcome, Report)) -> Result<Delivery, MeasureError> {
         if outcome.status == Status::Partial {
             return Err(MeasureError::Partial {
-                stratum: self.stratum.as_str(),
+                stratum: self.id.to_string(),
                 skipped: outcome.skipped.len(),
             });
         }
         let found = truth::found(&report);
-        let diff = truth::check(&self.manifest, &found, false);
+        let truth_diff = self
+            .manifest
+            .as_ref()
+            .map(|m| truth::check(m, &found, false))
+            .filter(|d| !d.is_exact())
+            .map(|d| d.to_string());
         let stages = outcome
             .stages
             .iter()
@@ -205,7 +293,7 @@ impl Workload for ScanWorkload {
             blobs: outcome.counts.blobs_delivered,
             findings: report.findings.len() as u64,
             findings_digest: digest(&found),
-            truth_diff: (!diff.is_exact()).then(|| diff.to_string()),
+            truth_diff,
             stages,
         })
     }

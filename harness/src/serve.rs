@@ -18,7 +18,7 @@
 //! process).
 
 use crate::measure::{Session, TruthPolicy, Workload};
-use harness_model::Stratum;
+use harness_model::WorkloadId;
 pub use harness_model::protocol::{CorpusInfo, Hello, PROTOCOL, Request, Response, Sample};
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
@@ -66,7 +66,7 @@ pub fn serve<W: Workload>(
                 stratum,
                 warmup,
                 index,
-            }) => match session.measure(stratum, warmup, index, TruthPolicy::Report) {
+            }) => match session.measure(&stratum, warmup, index, TruthPolicy::Report) {
                 Ok(sample) => Response::Sample(Box::new(sample)),
                 Err(e) => Response::Error {
                     message: e.to_string(),
@@ -215,12 +215,12 @@ impl Client {
     /// One measured scan of `stratum`.
     pub fn measure(
         &mut self,
-        stratum: Stratum,
+        stratum: &WorkloadId,
         warmup: bool,
         index: usize,
     ) -> Result<Sample, ClientError> {
         match self.call(&Request::Measure {
-            stratum,
+            stratum: stratum.clone(),
             warmup,
             index,
         })? {

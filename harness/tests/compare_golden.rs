@@ -109,7 +109,7 @@ fn stratum_pairs(seed: u64, s: &Scenario, rounds: usize) -> StratumPairs {
         })
         .collect();
     StratumPairs {
-        stratum: s.stratum,
+        stratum: s.stratum.into(),
         bytes: s.bytes,
         rounds,
     }
@@ -399,9 +399,9 @@ fn very_noisy_pairs_are_inconclusive_and_ask_for_rounds() {
         assert_eq!(
             more_rounds(&file, &gate),
             [
-                (Stratum::Small, 100),
-                (Stratum::Medium, 10),
-                (Stratum::Large, 10)
+                (Stratum::Small.into(), 100),
+                (Stratum::Medium.into(), 10),
+                (Stratum::Large.into(), 10)
             ]
         );
         let first = render_comment(&file);
@@ -421,7 +421,7 @@ fn very_noisy_pairs_are_inconclusive_and_ask_for_rounds() {
     // Close to the cap, only the rounds left are asked for.
     let near = analyze(&input(&small, 1, 55, Vec::new()), &gate).unwrap();
     assert_eq!(near.outcome, GateOutcome::Inconclusive);
-    assert_eq!(more_rounds(&near, &gate), [(Stratum::Medium, 5)]);
+    assert_eq!(more_rounds(&near, &gate), [(Stratum::Medium.into(), 5)]);
 }
 
 #[test]

@@ -39,11 +39,11 @@ fn serves_samples_that_match_the_ground_truth() {
     let mut c = spawn(&root, &["--strata", "small,medium"]);
     let hello = c.hello().unwrap();
     assert_eq!(hello.protocol, PROTOCOL);
-    let strata: Vec<Stratum> = hello.corpora.iter().map(|c| c.stratum).collect();
-    assert_eq!(strata, [Stratum::Small, Stratum::Medium]);
-    let warm = c.measure(Stratum::Small, true, 0).unwrap();
-    let a = c.measure(Stratum::Small, false, 1).unwrap();
-    let b = c.measure(Stratum::Small, false, 2).unwrap();
+    let strata: Vec<Option<Stratum>> = hello.corpora.iter().map(|c| c.stratum.stratum()).collect();
+    assert_eq!(strata, [Some(Stratum::Small), Some(Stratum::Medium)]);
+    let warm = c.measure(&Stratum::Small.into(), true, 0).unwrap();
+    let a = c.measure(&Stratum::Small.into(), false, 1).unwrap();
+    let b = c.measure(&Stratum::Small.into(), false, 2).unwrap();
     for s in [&warm, &a, &b] {
         assert_eq!(s.truth_diff, None);
         assert!(s.bytes > 0 && s.findings > 0);
@@ -51,16 +51,16 @@ fn serves_samples_that_match_the_ground_truth() {
     }
     // Same corpus, same findings; another corpus, other findings.
     assert_eq!(a.findings_digest, b.findings_digest);
-    let m = c.measure(Stratum::Medium, false, 0).unwrap();
+    let m = c.measure(&Stratum::Medium.into(), false, 0).unwrap();
     assert_ne!(m.findings_digest, a.findings_digest);
     // A stratum the session did not load is an error, not the end.
-    match c.measure(Stratum::Large, false, 0) {
+    match c.measure(&Stratum::Large.into(), false, 0) {
         Err(ClientError::Failed { message, .. }) => {
             assert!(message.contains("large was not loaded"), "{message}")
         }
         other => panic!("expected an error, got {other:?}"),
     }
-    c.measure(Stratum::Small, false, 3).unwrap();
+    c.measure(&Stratum::Small.into(), false, 3).unwrap();
     c.finish().unwrap();
 }
 

@@ -15,7 +15,7 @@ use crate::correction::{CorrectionError, benjamini_hochberg};
 use crate::paired::{self, PairError, Pairs, Side};
 use crate::stats::{Bootstrap, SampleError, Samples, Summary, summarize};
 use crate::verdict::{self, Evidence, GateOutcome, Verdict};
-use harness_model::Stratum;
+use harness_model::WorkloadId;
 use harness_model::compare::{
     CompareFile, CompareInput, Comparison, FindingsCheck, Method, MetricComparison,
     MicroComparison, MicroPair, PairedStats, Round, RoundOrder, RoundPoint, StageComparison,
@@ -31,12 +31,12 @@ pub enum CompareError {
     #[error("nothing to compare: no strata and no microbenchmarks")]
     Empty,
     #[error("stratum {0} appears twice")]
-    DuplicateStratum(&'static str),
+    DuplicateStratum(String),
     #[error(
         "stratum {stratum}: only {counted} of {rounds} rounds have both iterations counted; need at least 2"
     )]
     TooFewRounds {
-        stratum: &'static str,
+        stratum: String,
         counted: usize,
         rounds: usize,
     },
@@ -45,20 +45,20 @@ pub enum CompareError {
         side.as_str()
     )]
     MissingMetric {
-        stratum: &'static str,
+        stratum: String,
         metric: &'static str,
         side: Side,
         round: usize,
     },
     #[error("stratum {stratum}, {what}: {source}")]
     Pairs {
-        stratum: &'static str,
+        stratum: String,
         what: String,
         source: PairError,
     },
     #[error("stratum {stratum}, {what}: {source}")]
     Samples {
-        stratum: &'static str,
+        stratum: String,
         what: String,
         source: SampleError,
     },
@@ -99,7 +99,7 @@ fn ratio_of_medians(base: &Summary, head: &Summary) -> Option<f64> {
 /// verdict waits for the correction); without pairs the medians are
 /// compared exactly.
 fn comparison(
-    stratum: Stratum,
+    stratum: &WorkloadId,
     what: &str,
     values: [Vec<f64>; 2],
     pairs: Option<Pairs>,
@@ -109,7 +109,7 @@ fn comparison(
     let b = gate.bootstrap();
     let [base, head] = values.map(|v| Samples::new(v).map(|s| summarize(&s, b)));
     let samples_err = |source| CompareError::Samples {
-        stratum: stratum.as_str(),
+        stratum: stratum.to_string(),
         what: what.to_string(),
         source,
     };
@@ -168,11 +168,11 @@ fn compare_metric(
     input: &CompareInput,
     gate: &Gate,
 ) -> Result<Option<MetricComparison>, CompareError> {
-    let stratum = sp.stratum;
+    let stratum = &sp.stratum;
     let gated = gate.is_gated(metric);
     let values = |side| metric_values(rounds, metric, side, sp.bytes);
     let missing = |side, round| CompareError::MissingMetric {
-        stratum: stratum.as_str(),
+        stratum: stratum.to_string(),
         metric: metric.as_str(),
         side,
         round,
@@ -196,7 +196,7 @@ fn compare_metric(
     } else {
         let pairs = Pairs::new(base_values.clone(), head_values.clone()).map_err(|source| {
             CompareError::Pairs {
-                stratum: stratum.as_str(),
+                stratum: stratum.to_string(),
                 what: metric.as_str().to_string(),
                 source,
             }
@@ -257,7 +257,7 @@ fn compare_stage(
         stage: stage.to_string(),
         source: clock.source,
         comparison: comparison(
-            sp.stratum,
+            &sp.stratum,
             &format!("stage {stage}"),
             [base_values, head_values],
             pairs,
@@ -275,7 +275,7 @@ fn compare_stratum(
     let rounds = counted(sp);
     if rounds.len() < 2 {
         return Err(CompareError::TooFewRounds {
-            stratum: sp.stratum.as_str(),
+            stratum: sp.stratum.to_string(),
             counted: rounds.len(),
             rounds: sp.rounds.len(),
         });
@@ -318,7 +318,7 @@ fn compare_stratum(
         .filter_map(|c| c.paired.as_ref().map(|p| p.min_detectable_change))
         .reduce(f64::max);
     Ok(StratumComparison {
-        stratum: sp.stratum,
+        stratum: sp.stratum.clone(),
         bytes: sp.bytes,
         rounds: sp.rounds.len(),
         rounds_counted: rounds.len(),
@@ -442,7 +442,7 @@ pub fn analyze(input: &CompareInput, gate: &Gate) -> Result<CompareFile, Compare
     }
     for (k, s) in input.strata.iter().enumerate() {
         if input.strata[..k].iter().any(|o| o.stratum == s.stratum) {
-            return Err(CompareError::DuplicateStratum(s.stratum.as_str()));
+            return Err(CompareError::DuplicateStratum(s.stratum.to_string()));
         }
     }
     let mut strata = input
@@ -496,7 +496,7 @@ pub fn analyze(input: &CompareInput, gate: &Gate) -> Result<CompareFile, Compare
 /// those with a gated comparison still inconclusive, while their cap
 /// ([`Gate`]'s `rounds`, scaled per stratum) allows. Empty: the verdict
 /// stands (pass, regression, findings changed, or every cap reached).
-pub fn more_rounds(file: &CompareFile, gate: &Gate) -> Vec<(Stratum, usize)> {
+pub fn more_rounds(file: &CompareFile, gate: &Gate) -> Vec<(WorkloadId, usize)> {
     match file.outcome {
         GateOutcome::Inconclusive => {}
         GateOutcome::Pass | GateOutcome::Regression | GateOutcome::FindingsChanged => {
@@ -513,9 +513,9 @@ pub fn more_rounds(file: &CompareFile, gate: &Gate) -> Vec<(Stratum, usize)> {
                 .any(|c| c.gated && c.verdict == Verdict::Inconclusive)
         })
         .filter_map(|s| {
-            let caps = gate.rounds.caps(s.stratum);
+            let caps = gate.rounds.caps(&s.stratum);
             let left = caps.max.saturating_sub(s.rounds);
-            (left > 0).then(|| (s.stratum, caps.extend_by.min(left)))
+            (left > 0).then(|| (s.stratum.clone(), caps.extend_by.min(left)))
         })
         .collect()
 }

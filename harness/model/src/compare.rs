@@ -16,9 +16,9 @@ use crate::document::{self, DocumentError, SchemaVersion};
 use crate::environment::Environment;
 use crate::gate::Gate;
 use crate::results::{Iteration, Metric};
-use crate::stratum::Stratum;
 use crate::summary::{Interval, Summary};
 use crate::verdict::{GateOutcome, Verdict};
+use crate::workload::WorkloadId;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -57,7 +57,7 @@ pub struct Round {
 /// The rounds of one stratum.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StratumPairs {
-    pub stratum: Stratum,
+    pub stratum: WorkloadId,
     /// Blob bytes one scan decodes and scans (the cycles/byte divisor).
     pub bytes: u64,
     pub rounds: Vec<Round>,
@@ -232,7 +232,7 @@ pub struct RoundPoint {
 /// Everything compared for one stratum.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StratumComparison {
-    pub stratum: Stratum,
+    pub stratum: WorkloadId,
     pub bytes: u64,
     pub rounds: usize,
     /// Rounds whose two iterations both counted (the pairs analysed).

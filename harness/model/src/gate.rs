@@ -11,6 +11,7 @@
 use crate::results::Metric;
 use crate::stratum::Stratum;
 use crate::summary::Bootstrap;
+use crate::workload::WorkloadId;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -56,9 +57,12 @@ pub struct RoundCaps {
 }
 
 impl Rounds {
-    /// The round counts for `stratum`.
-    pub fn caps(&self, stratum: Stratum) -> RoundCaps {
-        let k = self.scale.get(&stratum).copied().unwrap_or(1);
+    /// The round counts for a workload (repositories use scale 1).
+    pub fn caps(&self, workload: &WorkloadId) -> RoundCaps {
+        let k = workload
+            .stratum()
+            .and_then(|s| self.scale.get(&s).copied())
+            .unwrap_or(1);
         RoundCaps {
             initial: self.initial * k,
             extend_by: self.extend_by * k,
@@ -503,9 +507,9 @@ mod tests {
     #[test]
     fn round_caps_scale_per_stratum() {
         let g = Gate::default();
-        let small = g.rounds.caps(Stratum::Small);
+        let small = g.rounds.caps(&Stratum::Small.into());
         assert_eq!((small.initial, small.extend_by, small.max), (200, 100, 600));
-        let large = g.rounds.caps(Stratum::Large);
+        let large = g.rounds.caps(&Stratum::Large.into());
         assert_eq!((large.initial, large.extend_by, large.max), (20, 10, 60));
         let bad = committed()
             .0

@@ -33,12 +33,14 @@ pub mod results;
 pub mod stratum;
 pub mod summary;
 pub mod verdict;
+pub mod workload;
 
 pub use axis::UnknownName;
 pub use counter_source::{CounterReport, CounterSource};
 pub use document::{DocumentError, SchemaVersion};
 pub use environment::Environment;
 pub use stratum::Stratum;
+pub use workload::WorkloadId;
 
 #[cfg(feature = "clap")]
 #[doc(hidden)]

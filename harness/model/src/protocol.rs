@@ -9,7 +9,7 @@
 use crate::counter_source::CounterSource;
 use crate::environment::Environment;
 use crate::results::Iteration;
-use crate::stratum::Stratum;
+use crate::workload::WorkloadId;
 use serde::{Deserialize, Serialize};
 
 /// The protocol version this build speaks.
@@ -23,7 +23,7 @@ pub enum Request {
     Hello,
     /// Scan `stratum` once and report the sample; `index` names it in errors.
     Measure {
-        stratum: Stratum,
+        stratum: WorkloadId,
         warmup: bool,
         index: usize,
     },
@@ -32,7 +32,7 @@ pub enum Request {
 /// What a loaded corpus is, so the driver can check both sides scan the same.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CorpusInfo {
-    pub stratum: Stratum,
+    pub stratum: WorkloadId,
     pub head: String,
     pub spec_key: String,
     pub selection: String,
@@ -84,7 +84,7 @@ mod tests {
         for r in [
             Request::Hello,
             Request::Measure {
-                stratum: Stratum::Medium,
+                stratum: crate::Stratum::Medium.into(),
                 warmup: true,
                 index: 3,
             },
@@ -95,7 +95,7 @@ mod tests {
         }
         assert_eq!(
             serde_json::to_string(&Request::Measure {
-                stratum: Stratum::Small,
+                stratum: crate::Stratum::Small.into(),
                 warmup: false,
                 index: 0
             })

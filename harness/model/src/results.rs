@@ -16,8 +16,8 @@ use crate::counter_source::CounterSource;
 use crate::document::{self, DocumentError, SchemaVersion};
 use crate::environment::Environment;
 use crate::micro::MicroResult;
-use crate::stratum::Stratum;
 use crate::summary::Summary;
+use crate::workload::WorkloadId;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -178,7 +178,7 @@ pub struct StageSeries {
 /// Results for one stratum.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StratumRun {
-    pub stratum: Stratum,
+    pub stratum: WorkloadId,
     pub corpus_head: String,
     pub corpus_key: String,
     pub selection: String,

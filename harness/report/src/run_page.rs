@@ -21,7 +21,7 @@ use crate::charts::{
 };
 use crate::format::{bytes, human, ns, spread, time_unit};
 use crate::html::{Cell, Page, Section, Table};
-use harness_model::Stratum;
+use harness_model::WorkloadId;
 use harness_model::contamination::Verdict;
 use harness_model::results::{Metric, RunFile, StratumRun, read_run};
 use harness_model::summary::Summary;
@@ -112,19 +112,22 @@ pub fn run_report_page(
         labels.join("; ")
     ));
     environment_section(page.section("Environment"), runs, &labels)?;
-    for stratum in Stratum::all() {
+    for stratum in &workloads(runs) {
         let present: Vec<(&str, &StratumRun)> = runs
             .iter()
             .zip(&labels)
             .filter_map(|(r, l)| {
                 r.strata
                     .iter()
-                    .find(|s| s.stratum == stratum)
+                    .find(|s| &s.stratum == stratum)
                     .map(|s| (l.as_str(), s))
             })
             .collect();
         if !present.is_empty() {
-            let title = format!("Stratum {}", stratum.as_str());
+            let title = match stratum {
+                WorkloadId::Stratum(s) => format!("Stratum {s}"),
+                WorkloadId::Repo(name) => format!("Repository {name}"),
+            };
             stratum_section(page.section(&title), stratum, &present)?;
         }
     }
@@ -275,21 +278,37 @@ fn interval_text(metric: Metric, s: &Summary) -> String {
     )
 }
 
+/// Every workload the runs measured, strata first.
+fn workloads(runs: &[RunFile]) -> Vec<WorkloadId> {
+    let mut all: Vec<WorkloadId> = runs
+        .iter()
+        .flat_map(|r| r.strata.iter().map(|s| s.stratum.clone()))
+        .collect();
+    all.sort();
+    all.dedup();
+    all
+}
+
 fn stratum_section(
     s: &mut Section,
-    stratum: Stratum,
+    stratum: &WorkloadId,
     present: &[(&str, &StratumRun)],
 ) -> Result<(), ReportError> {
     let name = stratum.as_str();
     for (label, r) in present {
         let counted = r.iterations.iter().filter(|i| i.counted).count();
         s.paragraph(format!(
-            "{label}: selection {}, {} scanned in {} blobs, {} findings (ground truth matched), \
+            "{label}: selection {}, {} scanned in {} blobs, {} findings ({}), \
              {counted} counted iterations of {} recorded, {} re-run.",
             r.selection,
             bytes(r.bytes as f64),
             r.blobs,
             r.findings,
+            if stratum.stratum().is_some() {
+                "ground truth matched"
+            } else {
+                "a repository: no ground truth"
+            },
             r.iterations.len(),
             r.reruns
         ));
@@ -519,19 +538,19 @@ fn history_section(
         .into_iter()
         .map(|l| l.get(5..).map_or(l.clone(), str::to_string))
         .collect();
-    let median_wall = |run: &RunFile, stratum: Stratum| -> Option<Summary> {
-        let st = run.strata.iter().find(|s| s.stratum == stratum)?;
+    let median_wall = |run: &RunFile, stratum: &WorkloadId| -> Option<Summary> {
+        let st = run.strata.iter().find(|s| &s.stratum == stratum)?;
         st.metrics
             .iter()
             .find(|m| m.metric == Metric::WallNs)
             .map(|m| m.summary)
     };
-    let strata: Vec<Stratum> = Stratum::all()
+    let strata: Vec<WorkloadId> = workloads(history)
         .into_iter()
-        .filter(|st| history.iter().any(|r| median_wall(r, *st).is_some()))
+        .filter(|st| history.iter().any(|r| median_wall(r, st).is_some()))
         .collect();
     for stratum in &strata {
-        let sums: Vec<Option<Summary>> = history.iter().map(|r| median_wall(r, *stratum)).collect();
+        let sums: Vec<Option<Summary>> = history.iter().map(|r| median_wall(r, stratum)).collect();
         let max = sums
             .iter()
             .flatten()
@@ -584,7 +603,7 @@ fn history_section(
         cells.extend(
             strata
                 .iter()
-                .map(|st| Cell::number(median_wall(run, *st).map_or("-".into(), |s| ns(s.median)))),
+                .map(|st| Cell::number(median_wall(run, st).map_or("-".into(), |s| ns(s.median)))),
         );
         t.row(cells)?;
     }
@@ -622,7 +641,7 @@ mod tests {
         let h = committed();
         let newest = &h.runs[h.runs.len() - 1..];
         let page = run_report_page(newest, &h.runs, &[]).unwrap();
-        let strata_in_history = Stratum::all()
+        let strata_in_history = harness_model::Stratum::all()
             .into_iter()
             .filter(|s| {
                 h.runs

@@ -34,12 +34,17 @@ pub fn render(run: &RunFile) -> String {
         let counted = s.iterations.iter().filter(|i| i.counted).count();
         let _ = writeln!(
             out,
-            "\n{} — {} · {} scanned in {} blobs · {} findings (ground truth ok) · {} iterations, {} re-run",
+            "\n{} — {} · {} scanned in {} blobs · {} findings ({}) · {} iterations, {} re-run",
             s.stratum.as_str(),
             s.selection,
             bytes(s.bytes as f64),
             s.blobs,
             s.findings,
+            if s.stratum.stratum().is_some() {
+                "ground truth ok"
+            } else {
+                "a repository: no ground truth"
+            },
             counted,
             s.reruns
         );
