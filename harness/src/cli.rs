@@ -5,11 +5,11 @@
 //! also a serde document, so xtask hands the release binary a typed job
 //! file ([`RunArgs`] for `harness run --job`) instead of an argv it would
 //! have to re-serialize, and calls the compare driver as a library with a
-//! [`crate::compare::CompareJob`] built from the same structs.
+//! `CompareJob` built from the same structs.
 
 use crate::affinity;
 use crate::counters::CounterSource;
-use crate::measure::{Config, Pinning, SessionConfig};
+use crate::scan_session::{Config, Pinning, SessionConfig};
 use harness_model::Stratum;
 use harness_model::contamination::Thresholds;
 use harness_model::workload::{RepoWorkload, Skipped, WorkloadError, WorkloadsFile};

@@ -9,7 +9,8 @@
 //!
 //! - [`measure`] — the [`measure::Session`] over a [`measure::Workload`]
 //!   (the real one is [`scan_workload::ScanWorkload`]), the measured
-//!   region, re-runs and the ground-truth policy.
+//!   region, re-runs and the ground-truth policy; [`scan_session`] opens
+//!   one over the strata and repositories and runs `harness run`.
 //! - [`affinity`] (pinning), [`counters`] (perf-event cycles or TSC
 //!   reference cycles, always with their source), [`rusage`] (CPU time,
 //!   peak RSS), [`contamination`] (steal, pressure, context switches from
@@ -37,6 +38,7 @@ pub mod interleave;
 pub mod measure;
 pub mod micro;
 pub mod rusage;
+pub mod scan_session;
 pub mod scan_workload;
 pub mod serve;
 pub mod truth;

@@ -10,8 +10,9 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use harness::cli::{CompareOptions, RunArgs, SessionArgs};
 use harness::compare::{CompareJob, SideJob};
-use harness::measure::{self, Event, Session};
+use harness::measure::{Event, Session};
 use harness::micro::Instrument;
+use harness::scan_session;
 use harness_model::compare::Revision;
 use harness_model::results::{self, RunFile};
 use harness_report::{Output, Reports, RunInput};
@@ -367,7 +368,7 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
             }
         }
     };
-    let run = measure::run(&config, Some(alloc_snapshot), &mut progress)?;
+    let run = scan_session::run(&config, Some(alloc_snapshot), &mut progress)?;
     if let Some(b) = &bar {
         b.finish_and_clear();
     }

@@ -10,8 +10,8 @@
 //! [`Workload::check`] says what the run delivered and how its findings
 //! differ from the ground truth, which the [`TruthPolicy`] enforces or
 //! reports. [`measure_stratum`] drives warm-ups and measured iterations,
-//! re-running contaminated ones up to `max_reruns` per stratum; [`run`]
-//! does that for `harness run`, and `harness serve` calls
+//! re-running contaminated ones up to `max_reruns` per stratum;
+//! `crate::scan_session::run` does that for `harness run`, and `harness serve` calls
 //! [`Session::measure`] once per request so an A/B compare can interleave
 //! two builds without process start-up between them.
 //!
@@ -20,82 +20,20 @@
 //! budget is spent (then it is kept, marked by its verdict); only the
 //! workload's `run` is inside the measured region.
 
-use crate::affinity;
-use crate::clock;
 use crate::contamination::{self, Probe};
 use crate::counters::{CounterSource, Counters};
-use crate::environment::{self, Environment};
+use crate::environment::Environment;
 use crate::rusage::{self, Usage};
-use crate::scan_workload::ScanWorkload;
 use harness_analysis::contamination::{assess, baseline};
 use harness_analysis::series::summarize_stratum;
 use harness_analysis::stats::Bootstrap;
+use harness_model::WorkloadId;
 use harness_model::contamination::{Baseline, Noise, Thresholds, Verdict};
 use harness_model::protocol::{CorpusInfo, Sample};
-use harness_model::results::{
-    Iteration, RunConfig, RunFile, StageSample, StratumRun, current_schema,
-};
-use harness_model::workload::RepoWorkload;
-use harness_model::{Stratum, WorkloadId};
-use scanner::detect::load_engine;
+use harness_model::results::{Iteration, StageSample, StratumRun};
 use scanner::git::{self, AllocSnapshot};
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Instant;
-
-/// Where to run.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Pinning {
-    /// Pin to the first `threads` available cores (resolved when the run
-    /// starts, so it follows the configured thread count).
-    FirstCores,
-    /// Pin to these cores; refuse to run if they cannot all be granted.
-    Cores(Vec<usize>),
-    /// Run unpinned (only on explicit request: results are noisier).
-    Unpinned,
-}
-
-#[derive(Clone, Debug)]
-pub struct Config {
-    pub strata: Vec<Stratum>,
-    /// Real repositories from the workloads file, measured after the strata.
-    pub repos: Vec<RepoWorkload>,
-    pub iterations: usize,
-    pub warmup: usize,
-    pub threads: usize,
-    pub pinning: Pinning,
-    /// Force a counter source (tests of the fallback path); `None`: best available.
-    pub counters: Option<CounterSource>,
-    pub max_reruns: usize,
-    pub thresholds: Thresholds,
-    pub bootstrap: Bootstrap,
-    pub corpora_root: PathBuf,
-    /// Measure the small test variants of the strata (the test suite's
-    /// end-to-end check of the harness); results say so in `corpus_key`.
-    pub test_size: bool,
-}
-
-impl Config {
-    /// The defaults: all strata, 3 warmups, 15 measured iterations, 2
-    /// threads pinned to the first two available cores.
-    pub fn new(corpora_root: PathBuf) -> Config {
-        let threads = 2;
-        Config {
-            strata: Stratum::all().to_vec(),
-            repos: Vec::new(),
-            iterations: 15,
-            warmup: 3,
-            threads,
-            pinning: Pinning::FirstCores,
-            counters: None,
-            max_reruns: 5,
-            thresholds: Thresholds::default(),
-            bootstrap: Bootstrap::default(),
-            corpora_root,
-            test_size: false,
-        }
-    }
-}
 
 /// Why a run could not be completed.
 #[derive(Debug, thiserror::Error)]
@@ -115,7 +53,7 @@ pub enum MeasureError {
     )]
     CorpusStale { stratum: String, path: PathBuf },
     #[error("cannot pin: {0} (pass --unpinned to measure without pinning)")]
-    Pin(#[from] affinity::PinError),
+    Pin(#[from] crate::affinity::PinError),
     #[error("counters: {0}")]
     Counters(String),
     #[error("rules: {0}")]
@@ -238,26 +176,6 @@ impl NoiseProbe for LiveNoise {
     }
 }
 
-/// What a measurement session needs to open: the strata and where and how
-/// to run them.
-#[derive(Clone, Debug)]
-pub struct SessionConfig {
-    pub strata: Vec<Stratum>,
-    /// Real repositories from the workloads file.
-    pub repos: Vec<RepoWorkload>,
-    pub threads: usize,
-    pub pinning: Pinning,
-    /// Force a counter source (tests of the fallback path); `None`: best available.
-    pub counters: Option<CounterSource>,
-    pub thresholds: Thresholds,
-    pub corpora_root: PathBuf,
-    pub test_size: bool,
-    /// Accept corpora whose manifest names another generator spec than this
-    /// build's: an A/B compare runs both revisions on the corpora one of
-    /// them generated.
-    pub trust_manifest: bool,
-}
-
 /// Everything but the workloads a [`Session`] measures with.
 pub struct Instruments {
     pub counters: Counters,
@@ -290,74 +208,6 @@ struct Slot<W> {
 pub struct Session<W> {
     slots: Vec<Slot<W>>,
     instruments: Instruments,
-}
-
-impl Session<ScanWorkload> {
-    /// Pins, opens the counters, compiles the rules and loads and warms
-    /// every stratum's corpus: everything about the inputs is checked
-    /// before anything is measured.
-    pub fn open(
-        config: &SessionConfig,
-        alloc: Option<AllocReader>,
-    ) -> Result<Session<ScanWorkload>, MeasureError> {
-        if config.threads == 0 {
-            return Err(MeasureError::Config("--threads must be at least 1".into()));
-        }
-        if config.strata.is_empty() && config.repos.is_empty() {
-            return Err(MeasureError::Config(
-                "no strata or workloads selected".into(),
-            ));
-        }
-        let pinned = match &config.pinning {
-            Pinning::FirstCores => {
-                let available = affinity::available();
-                if available.len() < config.threads {
-                    return Err(MeasureError::Config(format!(
-                        "--threads {} needs {} cores to pin to, but only {available:?} are available (pass --pin or --unpinned)",
-                        config.threads, config.threads
-                    )));
-                }
-                affinity::pin(&available[..config.threads])?
-            }
-            Pinning::Cores(cores) => affinity::pin(cores)?,
-            Pinning::Unpinned => Vec::new(),
-        };
-        let engine = Arc::new(load_engine(None)?);
-        let mut workloads: Vec<ScanWorkload> = config
-            .strata
-            .iter()
-            .map(|&s| {
-                ScanWorkload::load(
-                    s,
-                    &config.corpora_root,
-                    config.test_size,
-                    config.trust_manifest,
-                    config.threads,
-                    Arc::clone(&engine),
-                )
-            })
-            .collect::<Result<_, _>>()?;
-        for r in &config.repos {
-            workloads.push(ScanWorkload::repo(r, config.threads, Arc::clone(&engine))?);
-        }
-        let (counters, report) = Counters::open(config.counters).map_err(MeasureError::Counters)?;
-        let environment = environment::capture(pinned.clone(), report);
-        let cores = if pinned.is_empty() {
-            affinity::granted()
-        } else {
-            pinned
-        };
-        Session::new(
-            workloads,
-            Instruments {
-                counters,
-                alloc,
-                noise: Box::new(LiveNoise::new(cores)),
-                thresholds: config.thresholds,
-                environment,
-            },
-        )
-    }
 }
 
 impl<W: Workload> Session<W> {
@@ -575,68 +425,11 @@ pub fn measure_stratum<W: Workload>(
     })
 }
 
-/// Runs the whole measurement and returns the results file's content.
-pub fn run(
-    config: &Config,
-    alloc: Option<AllocReader>,
-    progress: &mut dyn FnMut(Event),
-) -> Result<RunFile, MeasureError> {
-    if config.iterations < 2 {
-        return Err(MeasureError::Config(format!(
-            "--iterations {} is too few: statistics need at least 2 (10 or more for a real run)",
-            config.iterations
-        )));
-    }
-    let mut session = Session::open(
-        &SessionConfig {
-            strata: config.strata.clone(),
-            repos: config.repos.clone(),
-            threads: config.threads,
-            pinning: config.pinning.clone(),
-            counters: config.counters,
-            thresholds: config.thresholds,
-            corpora_root: config.corpora_root.clone(),
-            test_size: config.test_size,
-            trust_manifest: false,
-        },
-        alloc,
-    )?;
-    let reps = Repetitions {
-        warmup: config.warmup,
-        iterations: config.iterations,
-        max_reruns: config.max_reruns,
-    };
-    let mut strata = Vec::new();
-    for stratum in session.strata() {
-        strata.push(measure_stratum(
-            &mut session,
-            &stratum,
-            reps,
-            config.bootstrap,
-            progress,
-        )?);
-    }
-    Ok(RunFile {
-        schema: current_schema(),
-        created: clock::now_rfc3339(),
-        environment: session.environment().clone(),
-        config: RunConfig {
-            iterations: config.iterations,
-            warmup: config.warmup,
-            threads: config.threads,
-            max_reruns: config.max_reruns,
-            thresholds: config.thresholds,
-            bootstrap_resamples: config.bootstrap.resamples,
-            bootstrap_seed: config.bootstrap.seed,
-        },
-        strata,
-        micro: Vec::new(),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::environment;
+    use harness_model::Stratum;
     use std::collections::VecDeque;
 
     /// A workload that delivers fixed findings, optionally off the ground

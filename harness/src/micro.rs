@@ -526,7 +526,7 @@ pub fn micro_only_run(
     let (_, report) = crate::counters::Counters::open(None)?;
     let mut environment = crate::environment::capture(Vec::new(), report);
     (environment.git_sha, environment.git_dirty) = crate::environment::git_state(workspace);
-    let defaults = crate::measure::Config::new(corpora::default_root());
+    let defaults = crate::scan_session::Config::new(corpora::default_root());
     Ok(RunFile {
         schema: current_schema(),
         created: crate::clock::now_rfc3339(),

@@ -8,19 +8,14 @@ use super::{
 };
 use plotters::prelude::*;
 
-/// Which way the bars grow.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Orientation {
-    /// Categories along x, values up.
-    Vertical,
-    /// Categories down the y axis (first at the top), values to the right;
-    /// better for long category names.
-    Horizontal,
-}
-
-impl Orientation {
-    pub fn all() -> [Orientation; 2] {
-        [Orientation::Vertical, Orientation::Horizontal]
+harness_model::closed_enum! {
+    /// Which way the bars grow.
+    pub enum Orientation ("orientation") {
+        /// Categories along x, values up.
+        Vertical = "vertical",
+        /// Categories down the y axis (first at the top), values to the right;
+        /// better for long category names.
+        Horizontal = "horizontal",
     }
 }
 

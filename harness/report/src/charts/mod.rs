@@ -131,7 +131,7 @@ impl Band {
 }
 
 /// SVG markup made by this module. The text inside is escaped by plotters,
-/// which is why [`crate::html`] inlines it as it is; only this
+/// which is why `html` inlines it as it is; only this
 /// module constructs it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Svg(String);
