@@ -7,7 +7,7 @@
 use crate::environment::{self, git};
 use harness_analysis::changepoint::ChangePointSettings;
 pub use harness_history::{History, HistoryError, Imported, RunMeta};
-use harness_model::history::{Detection, SeriesKey};
+use harness_model::history::SeriesKey;
 use harness_model::results::{RunFile, read_run};
 use harness_report::trend_page::{Trend, page_name, trend_index, trend_page};
 use harness_report::{ReportError, write_text};
@@ -87,43 +87,6 @@ pub fn trends(
         }
     }
     Ok(out)
-}
-
-/// Change points that fall between the same two runs of one workload on
-/// one machine: the metrics that moved together.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Shift<'a> {
-    pub workload: &'a str,
-    pub detections: Vec<&'a Detection>,
-}
-
-/// Groups the detections of `trends` by workload, machine and the runs they
-/// fall between, oldest first.
-pub fn shifts(trends: &[Trend]) -> Vec<Shift<'_>> {
-    let mut groups: BTreeMap<(String, &str, String, String, String), Vec<&Detection>> =
-        BTreeMap::new();
-    for t in trends {
-        for d in &t.detections {
-            let k = &d.key;
-            groups
-                .entry((
-                    d.after.created.clone(),
-                    k.workload.as_str(),
-                    k.machine.clone(),
-                    d.before.created.clone(),
-                    k.counter_source.to_string(),
-                ))
-                .or_default()
-                .push(d);
-        }
-    }
-    groups
-        .into_iter()
-        .map(|((_, workload, ..), detections)| Shift {
-            workload,
-            detections,
-        })
-        .collect()
 }
 
 fn key_of_page(k: &SeriesKey) -> String {

@@ -446,27 +446,7 @@ fn history(db: Option<PathBuf>, command: HistoryCommand) -> anyhow::Result<std::
                     stage.map(|s| format!(" stage {s}")).unwrap_or_default()
                 );
             }
-            for s in all {
-                println!(
-                    "{} · {} · {} ({})",
-                    s.key.label(),
-                    s.key.machine,
-                    s.key.counter_source,
-                    s.unit
-                );
-                for p in &s.points {
-                    println!(
-                        "  {}  {:<10} {:>16.4}  [{:.4}, {:.4}]  n={}{}",
-                        p.created,
-                        p.commit.as_deref().map_or("-", |c| &c[..c.len().min(10)]),
-                        p.median,
-                        p.low,
-                        p.high,
-                        p.n,
-                        if p.dirty { "  (dirty)" } else { "" }
-                    );
-                }
-            }
+            print!("{}", harness_report::history_text::render_series(&all));
         }
         HistoryCommand::Detect {
             workload,
@@ -475,43 +455,8 @@ fn history(db: Option<PathBuf>, command: HistoryCommand) -> anyhow::Result<std::
         } => {
             let settings = harness_model::gate::Gate::read(&gate)?.history;
             let trends = history::trends(&h, &settings, workload.as_deref(), metric.as_deref())?;
-            let shifts = history::shifts(&trends);
-            println!(
-                "history: {} series, {} change points ({} shifts) in {}",
-                trends.len(),
-                trends.iter().map(|t| t.detections.len()).sum::<usize>(),
-                shifts.len(),
-                db.display()
-            );
-            for shift in shifts {
-                let Some(first) = shift.detections.first() else {
-                    continue;
-                };
-                let commit = |p: &harness_model::history::SeriesPoint| {
-                    p.commit
-                        .as_deref()
-                        .map_or("-".to_string(), |c| c.chars().take(10).collect())
-                };
-                println!(
-                    "{} between {} ({}) and {} ({}):",
-                    shift.workload,
-                    commit(&first.before),
-                    first.before.created,
-                    commit(&first.after),
-                    first.after.created
-                );
-                for d in &shift.detections {
-                    let interval = d.interval.map_or("exact".to_string(), |(lo, hi)| {
-                        format!("[{:+.2}%, {:+.2}%]", (lo - 1.0) * 100.0, (hi - 1.0) * 100.0)
-                    });
-                    println!(
-                        "  {:<36} {:+.2}% {interval}{}",
-                        d.key.label(),
-                        (d.ratio - 1.0) * 100.0,
-                        d.p_value.map(|p| format!(" p={p:.3}")).unwrap_or_default()
-                    );
-                }
-            }
+            print!("{}", harness_report::history_text::render_detect(&trends));
+            eprintln!("history: from {}", db.display());
         }
         HistoryCommand::Page { out, gate } => {
             let settings = harness_model::gate::Gate::read(&gate)?.history;

@@ -19,6 +19,7 @@ pub mod charts;
 pub mod comment;
 pub mod compare_page;
 pub mod format;
+pub mod history_text;
 pub mod html;
 pub mod run_page;
 pub mod table;
