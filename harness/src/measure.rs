@@ -126,7 +126,7 @@ pub trait Workload {
     type Output;
 
     /// What it is: a stratum or a named repository.
-    fn id(&self) -> WorkloadId;
+    fn id(&self) -> &WorkloadId;
 
     /// What the workload's input is, so two processes can check they measure
     /// the same thing.
@@ -246,7 +246,7 @@ impl<W: Workload> Session<W> {
 
     /// The workloads' strata, in the configured order.
     pub fn strata(&self) -> Vec<WorkloadId> {
-        self.slots.iter().map(|s| s.workload.id()).collect()
+        self.slots.iter().map(|s| s.workload.id().clone()).collect()
     }
 
     /// What each workload measures, in the configured order.
@@ -254,11 +254,19 @@ impl<W: Workload> Session<W> {
         self.slots.iter().map(|s| s.workload.corpus()).collect()
     }
 
+    /// What `stratum`'s workload measures, if the session loaded it.
+    pub fn corpus(&self, stratum: &WorkloadId) -> Option<CorpusInfo> {
+        self.slots
+            .iter()
+            .find(|s| s.workload.id() == stratum)
+            .map(|s| s.workload.corpus())
+    }
+
     /// The noise baseline `stratum`'s warm-ups have set so far.
     pub fn baseline(&self, stratum: &WorkloadId) -> Baseline {
         self.slots
             .iter()
-            .find(|s| &s.workload.id() == stratum)
+            .find(|s| s.workload.id() == stratum)
             .map_or_else(Baseline::default, |s| s.baseline)
     }
 
@@ -272,7 +280,7 @@ impl<W: Workload> Session<W> {
         policy: TruthPolicy,
     ) -> Result<Sample, MeasureError> {
         let Session { slots, instruments } = self;
-        let Some(slot) = slots.iter_mut().find(|s| &s.workload.id() == stratum) else {
+        let Some(slot) = slots.iter_mut().find(|s| s.workload.id() == stratum) else {
             return Err(MeasureError::Config(format!(
                 "stratum {stratum} was not loaded in this session"
             )));
@@ -436,7 +444,7 @@ mod tests {
     /// truth from some run on, and counts its runs.
     #[derive(Debug)]
     struct Fake {
-        stratum: Stratum,
+        id: WorkloadId,
         runs: usize,
         prepared: bool,
         wrong_from: Option<usize>,
@@ -446,7 +454,7 @@ mod tests {
     impl Fake {
         fn new(stratum: Stratum) -> Fake {
             Fake {
-                stratum,
+                id: stratum.into(),
                 runs: 0,
                 prepared: false,
                 wrong_from: None,
@@ -458,13 +466,13 @@ mod tests {
     impl Workload for Fake {
         type Output = usize;
 
-        fn id(&self) -> WorkloadId {
-            self.stratum.into()
+        fn id(&self) -> &WorkloadId {
+            &self.id
         }
 
         fn corpus(&self) -> CorpusInfo {
             CorpusInfo {
-                stratum: self.stratum.into(),
+                stratum: self.id.clone(),
                 head: "head".into(),
                 spec_key: "key".into(),
                 selection: "--all".into(),
@@ -485,7 +493,7 @@ mod tests {
         fn check(&mut self, run: usize) -> Result<Delivery, MeasureError> {
             if self.partial_at == Some(run) {
                 return Err(MeasureError::Partial {
-                    stratum: self.stratum.to_string(),
+                    stratum: self.id.to_string(),
                     skipped: 1,
                 });
             }

@@ -230,8 +230,8 @@ fn digest(found: &BTreeSet<ExpectedFinding>) -> String {
 impl Workload for ScanWorkload {
     type Output = (Outcome, Report);
 
-    fn id(&self) -> WorkloadId {
-        self.id.clone()
+    fn id(&self) -> &WorkloadId {
+        &self.id
     }
 
     fn corpus(&self) -> CorpusInfo {

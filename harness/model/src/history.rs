@@ -49,16 +49,6 @@ pub struct SeriesPoint {
     pub n: usize,
 }
 
-impl SeriesPoint {
-    /// The commit's first ten characters, or the run's date.
-    pub fn label(&self) -> String {
-        match &self.commit {
-            Some(c) => c.chars().take(10).collect(),
-            None => self.created.clone(),
-        }
-    }
-}
-
 /// One series, oldest first.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Series {

@@ -61,10 +61,7 @@ pub fn compare_report_page(file: &CompareFile) -> Result<Page, ReportError> {
     let sides = [base.as_str(), head.as_str()];
     summary_section(page.section("Summary"), file)?;
     for s in &file.strata {
-        let title = match &s.stratum {
-            harness_model::WorkloadId::Stratum(st) => format!("Stratum {st}"),
-            harness_model::WorkloadId::Repo(name) => format!("Repository {name}"),
-        };
+        let title = crate::format::workload_title(&s.stratum);
         stratum_section(page.section(&title), file, s, sides)?;
     }
     micro_section(page.section("Microbenchmarks"), file)?;

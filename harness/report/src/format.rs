@@ -2,9 +2,9 @@
 //! the HTML pages format values, units and changes through these functions
 //! alone, so one figure reads the same wherever it appears.
 
-use harness_model::CounterSource;
 use harness_model::results::Metric;
 use harness_model::summary::Summary;
+use harness_model::{CounterSource, WorkloadId};
 
 /// Nanoseconds in the largest unit that keeps them above 1 (µs, ms, s).
 pub fn ns(v: f64) -> String {
@@ -117,6 +117,14 @@ pub fn plus_minus(fraction: f64) -> String {
 /// A summary's spread: MAD over median, in percent (`1.23%`).
 pub fn spread(s: &Summary) -> String {
     format!("{:.2}%", s.mad_over_median * 100.0)
+}
+
+/// A workload's section title: `Stratum medium`, `Repository ripgrep`.
+pub fn workload_title(w: &WorkloadId) -> String {
+    match w {
+        WorkloadId::Stratum(s) => format!("Stratum {s}"),
+        WorkloadId::Repo(name) => format!("Repository {name}"),
+    }
 }
 
 /// A commit id's first seven characters.

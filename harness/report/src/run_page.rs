@@ -124,10 +124,7 @@ pub fn run_report_page(
             })
             .collect();
         if !present.is_empty() {
-            let title = match stratum {
-                WorkloadId::Stratum(s) => format!("Stratum {s}"),
-                WorkloadId::Repo(name) => format!("Repository {name}"),
-            };
+            let title = crate::format::workload_title(stratum);
             stratum_section(page.section(&title), stratum, &present)?;
         }
     }
