@@ -4,7 +4,11 @@
 use std::fmt::Write as _;
 
 fn main() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+    // Read at run time, not with `env!`: bench-compare builds other revisions
+    // in worktrees that share one target directory, and a build script binary
+    // compiled for one checkout is reused for another.
+    let manifest = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let dir = std::path::Path::new(&manifest).join("rules");
     println!("cargo::rerun-if-changed={}", dir.display());
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .expect("scanner/rules exists")
