@@ -4,8 +4,7 @@
 Reads every `crate::MODULE` path and `use super::MODULE` outside comments
 and `#[cfg(test)]` blocks, and reports each cycle in the module graph.
 Exit status 1 when any crate has one. Run from the workspace root:
-`scripts/module_cycles.py`. The harness crates and xtask have none; the
-scanner's are issue 13's to remove.
+`scripts/module_cycles.py`. No crate has one; CI keeps it that way.
 """
 import glob
 import os
@@ -15,6 +14,7 @@ import sys
 # (folder, the path its modules are named by): crates' roots, and folders
 # of submodules (`scanner/src/git`, whose modules are `crate::git::X`).
 ROOTS = [("scanner/src", "crate::"), ("scanner/src/git", "crate::git::"),
+         ("scanner/src/git/odb", "crate::git::odb::"),
          ("scanner/src/detect", "crate::detect::"), ("corpora/src", "crate::"),
          ("harness/src", "crate::"), ("harness/model/src", "crate::"),
          ("harness/analysis/src", "crate::"), ("harness/report/src", "crate::"),

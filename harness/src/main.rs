@@ -318,7 +318,6 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     for s in &skipped {
         eprintln!("harness: workload {} skipped: {}", s.name, s.reason);
     }
-    scanner::git::set_alloc_counter(alloc_snapshot);
     let mut session = Session::open(&config, Some(alloc_snapshot))?;
     let stdin = std::io::stdin().lock();
     let stdout = std::io::stdout().lock();
@@ -331,7 +330,6 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
     for s in &skipped {
         eprintln!("harness: workload {} skipped: {}", s.name, s.reason);
     }
-    scanner::git::set_alloc_counter(alloc_snapshot);
 
     let bar = (!args.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr())).then(|| {
         let b = indicatif::ProgressBar::new(0);

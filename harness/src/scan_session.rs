@@ -144,6 +144,11 @@ impl Session<ScanWorkload> {
         for r in &config.repos {
             workloads.push(ScanWorkload::repo(r, config.threads, Arc::clone(&engine))?);
         }
+        // The scanner's stage figures count allocations through the same
+        // reader as the iteration's.
+        for w in &mut workloads {
+            w.count_allocations(alloc);
+        }
         let (counters, report) = Counters::open(config.counters).map_err(MeasureError::Counters)?;
         let environment = environment::capture(pinned.clone(), report);
         let cores = if pinned.is_empty() {

@@ -106,6 +106,12 @@ impl ScanWorkload {
         })
     }
 
+    /// Counts the scanner's per-stage allocations with `alloc` (the
+    /// binary's counting allocator), or not at all.
+    pub fn count_allocations(&mut self, alloc: Option<crate::measure::AllocReader>) {
+        self.options.alloc_counter = alloc;
+    }
+
     /// A real repository (`w` from the workloads file), scanned with
     /// `threads` unless it names its own count.
     pub fn repo(
@@ -275,17 +281,18 @@ impl Workload for ScanWorkload {
             .map(|m| truth::check(m, &found, false))
             .filter(|d| !d.is_exact())
             .map(|d| d.to_string());
-        let stages = outcome
-            .stages
-            .iter()
+        let stages = git::Stage::all()
             .into_iter()
-            .map(|(stage, m)| StageSample {
-                stage: stage.to_string(),
-                wall_ns: m.wall_ns,
-                items_in: m.items_in,
-                items_out: m.items_out,
-                bytes_in: m.bytes_in,
-                bytes_out: m.bytes_out,
+            .map(|stage| {
+                let f = outcome.stages.flow(stage);
+                StageSample {
+                    stage: stage.to_string(),
+                    wall_ns: f.wall_ns,
+                    items_in: f.items_in,
+                    items_out: f.items_out,
+                    bytes_in: f.bytes_in,
+                    bytes_out: f.bytes_out,
+                }
             })
             .collect();
         Ok(Delivery {

@@ -12,7 +12,7 @@ mod inputs;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use inputs::*;
-use scanner::git::tree_diff::TreeDiff;
+use scanner::internals::{PackTrees, TreeDiff};
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -22,7 +22,7 @@ fn tree_diff(c: &mut Criterion, h: &History) {
         ("full_tree", h.full_tree_pair()),
         ("history", h.tree_pairs()),
     ] {
-        let mut src = h.repo.pack_trees(TREE_CACHE);
+        let mut src = PackTrees::of(h.repo, TREE_CACHE);
         let mut td = TreeDiff::new(TREE_CACHE, h.repo_path.clone());
         // Warm-up outside the timing: every tree cached, path buffer grown.
         diff_pairs(&mut td, &mut src, &pairs);
@@ -63,14 +63,14 @@ fn mapping_and_plan(c: &mut Criterion, h: &History) {
     g.throughput(Throughput::Elements(h.uniques.len() as u64));
     for (case, midx) in [("midx", true), ("idx", false)] {
         let dir = objects_dir(h, midx);
-        g.bench_function(case, |b| b.iter(|| black_box(map(&dir.path, &h.uniques))));
+        g.bench_function(case, |b| b.iter(|| black_box(map(&dir.packs, &h.uniques))));
     }
     g.finish();
-    let m = map(&h.repo.objects_dir(), &h.uniques);
+    let m = map(&h.repo.packs, &h.uniques);
     let mut g = c.benchmark_group("plan");
     g.throughput(Throughput::Elements(h.uniques.len() as u64));
     g.bench_function("medium_test", |b| {
-        b.iter(|| black_box(plan(&m, &h.uniques)))
+        b.iter(|| black_box(plan(&h.repo.packs, &m, &h.uniques)))
     });
     g.finish();
 }

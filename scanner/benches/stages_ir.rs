@@ -21,9 +21,7 @@ use gungraun::{LibraryBenchmarkConfig, library_benchmark, library_benchmark_grou
 use inputs::*;
 use scanner::detect::format::Format;
 use scanner::detect::{Engine, Report, Scratch};
-use scanner::git::dedupe::{Dedupe, Unique};
-use scanner::git::mapping::Mapping;
-use scanner::git::tree_diff::{PackTrees, TreeDiff};
+use scanner::internals::{Dedupe, Mapping, PackTrees, Plan, TreeDiff, Unique};
 use std::hint::black_box;
 
 /// Gives an input a static lifetime, so it is never dropped while counted.
@@ -44,7 +42,7 @@ fn setup_tree_diff(full: bool) -> &'static mut TreeDiffInput {
     } else {
         h.tree_pairs()
     };
-    let mut src = h.repo.pack_trees(TREE_CACHE);
+    let mut src = PackTrees::of(h.repo, TREE_CACHE);
     let mut td = TreeDiff::new(TREE_CACHE, h.repo_path.clone());
     diff_pairs(&mut td, &mut src, &pairs);
     leak(TreeDiffInput { td, src, pairs })
@@ -99,18 +97,19 @@ fn setup_mapping(midx: bool) -> (&'static ObjectsDir, &'static [Unique]) {
 #[bench::midx(args = (true), setup = setup_mapping)]
 #[bench::idx(args = (false), setup = setup_mapping)]
 fn mapping(i: (&'static ObjectsDir, &'static [Unique])) -> &'static mut Mapping {
-    leak(black_box(map(&i.0.path, i.1)))
+    leak(black_box(map(&i.0.packs, i.1)))
 }
 
-fn setup_plan() -> (&'static Mapping, &'static [Unique]) {
+fn setup_plan() -> (&'static History, &'static Mapping) {
     let h = leak(History::load());
-    (leak(map(&h.repo.objects_dir(), &h.uniques)), &h.uniques)
+    let m = leak(map(&h.repo.packs, &h.uniques));
+    (h, m)
 }
 
 #[library_benchmark]
 #[bench::medium_test(setup = setup_plan)]
-fn plan(i: (&'static Mapping, &'static [Unique])) -> &'static mut scanner::git::plan::Plan {
-    leak(black_box(inputs::plan(i.0, i.1)))
+fn plan(i: (&'static History, &'static Mapping)) -> &'static mut Plan {
+    leak(black_box(inputs::plan(&i.0.repo.packs, i.1, &i.0.uniques)))
 }
 
 struct DecodeInput {

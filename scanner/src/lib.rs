@@ -15,3 +15,21 @@
 pub mod detect;
 pub mod git;
 pub mod sink;
+
+/// The stages' entry points, for this crate's own stage microbenchmarks and
+/// allocation guards (feature `internals`, which only the crate's
+/// dev-dependency on itself enables). Not an API: the stages are
+/// `pub(crate)` so that callers go through [`git::scan`], and everything
+/// here may change with them.
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+pub mod internals {
+    pub use crate::git::dedupe::{Dedupe, ENTRY_COST, Paths, Unique};
+    pub use crate::git::mapping::{Location, Mapping, map};
+    pub use crate::git::metrics::{StageMetrics, StageTimer};
+    pub use crate::git::odb::{Packs, apply_delta, entry_at, inflate_exact};
+    pub use crate::git::pack_exec::{Shared, WorkerOut, worker};
+    pub use crate::git::plan::{Chunk, Plan, Step, plan};
+    pub use crate::git::repo::{Repo, Selected};
+    pub use crate::git::tree_diff::{OdbTrees, PackTrees, TreeDiff, TreeSource, diff_commits};
+}

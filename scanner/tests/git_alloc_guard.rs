@@ -7,8 +7,7 @@
 mod support;
 
 use scanner::git::TableHashing;
-use scanner::git::repo::Repo;
-use scanner::git::tree_diff::TreeDiff;
+use scanner::internals::{OdbTrees, PackTrees, Repo, TreeDiff};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use support::*;
@@ -78,7 +77,7 @@ fn tree_diff_does_not_allocate_per_entry_after_warmup() {
     let (t1, t2) = (tree(&c1), tree(&c2));
 
     let repo = Repo::open(r.path()).unwrap();
-    let mut src = repo.trees();
+    let mut src = OdbTrees::of(&repo);
     let mut td = TreeDiff::new(64 << 20, r.path().to_owned());
     let entries = Cell::new(0u64);
     let mut emit = |_: &gix::ObjectId, path: &[u8], _| {
@@ -119,11 +118,14 @@ fn alloc_hook_feeds_stage_metrics() {
             bytes: 0,
         }
     }
-    scanner::git::set_alloc_counter(read);
     let mut r = TestRepo::new();
     r.write("a", "a\n");
     r.commit("one");
-    let (o, _) = run(&options(r.path(), scanner::git::Selection::All));
+    let mut opts = options(r.path(), scanner::git::Selection::All);
+    let (o, _) = run(&opts);
+    assert_eq!(o.stages.tree_diff.cost.allocs, 0, "no counter, no count");
+    opts.alloc_counter = Some(read);
+    let (o, _) = run(&opts);
     let m = o.metrics();
     let get = |n: &str| m.iter().find(|(k, _)| k == n).map(|(_, v)| *v).unwrap();
     assert!(get("repo.allocs") > 0);
@@ -134,7 +136,7 @@ fn alloc_hook_feeds_stage_metrics() {
 /// Allocations made by `finish` (the k-way merge of `runs` spilled runs of
 /// `per_run` records each), and the unique blobs it produced.
 fn merge_allocs(runs: usize, per_run: usize) -> (u64, usize) {
-    use scanner::git::dedupe::{Dedupe, ENTRY_COST};
+    use scanner::internals::{Dedupe, ENTRY_COST};
     let dir = tempfile::tempdir().expect("temporary directory");
     // Spills exactly at `per_run` distinct ids; each id is in two runs.
     let mut d = Dedupe::new(
@@ -154,7 +156,9 @@ fn merge_allocs(runs: usize, per_run: usize) -> (u64, usize) {
     }
     assert_eq!(d.metrics.spill_runs, runs as u64);
     let before = allocs();
-    let (out, _, _) = d.finish(scanner::git::StageTimer::start()).expect("merge");
+    let (out, _, _) = d
+        .finish(scanner::internals::StageTimer::start(None))
+        .expect("merge");
     let during = allocs() - before;
     (during, out.len())
 }
@@ -192,8 +196,9 @@ impl scanner::sink::BlobSink for CountingSink {
 
 #[test]
 fn pack_exec_does_not_allocate_per_object() {
-    use scanner::git::plan::{Chunk, Plan};
-    use scanner::git::{StageMetrics, StageTimer, dedupe, mapping, pack_exec, plan, tree_diff};
+    use scanner::internals::{
+        Chunk, Dedupe, Plan, Shared, StageMetrics, StageTimer, diff_commits, map, plan, worker,
+    };
     use std::sync::atomic::{AtomicBool, AtomicUsize};
     let root = corpora::default_root();
     let built = corpora::build(
@@ -205,11 +210,11 @@ fn pack_exec_does_not_allocate_per_object() {
     let mut m = StageMetrics::default();
     let selected = repo.select(&scanner::git::Selection::All, &mut m).unwrap();
     let spill = tempfile::tempdir().unwrap();
-    let mut dd = dedupe::Dedupe::new(usize::MAX, spill.path().to_owned(), TableHashing::default());
-    let mut src = repo.pack_trees(32 << 20);
+    let mut dd = Dedupe::new(usize::MAX, spill.path().to_owned(), TableHashing::default());
+    let mut src = PackTrees::of(&repo, 32 << 20);
     let mut td = TreeDiff::new(32 << 20, built.repo.clone());
     let n = selected.commits.len();
-    tree_diff::diff_commits(
+    diff_commits(
         &mut td,
         &mut src,
         &selected,
@@ -217,11 +222,25 @@ fn pack_exec_does_not_allocate_per_object() {
         &mut |o, r, p, path, c| dd.offer(o, r, p, path, c),
     )
     .unwrap();
-    let (uniques, paths, _) = dd.finish(StageTimer::start()).unwrap();
-    let map = mapping::map(&repo.objects_dir(), &uniques, &mut m).unwrap();
+    let (uniques, paths, _) = dd.finish(StageTimer::start(None)).unwrap();
+    let map = map(&repo.packs, &uniques, &mut m).unwrap();
     // The same chunks once, and three times over (fresh maps of the packs).
-    let once = plan::plan(&map, &uniques, 1, TableHashing::default(), &mut m);
-    let mut thrice = plan::plan(&map, &uniques, 1, TableHashing::default(), &mut m);
+    let once = plan(
+        &repo.packs,
+        &map,
+        &uniques,
+        1,
+        TableHashing::default(),
+        &mut m,
+    );
+    let mut thrice = plan(
+        &repo.packs,
+        &map,
+        &uniques,
+        1,
+        TableHashing::default(),
+        &mut m,
+    );
     thrice.chunks = (0..3)
         .flat_map(|_| {
             once.chunks.iter().map(|c| match c {
@@ -234,9 +253,9 @@ fn pack_exec_does_not_allocate_per_object() {
         })
         .collect();
     let run = |plan: &Plan| {
-        let shared = pack_exec::Shared {
+        let shared = Shared {
             plan,
-            mapping: &map,
+            packs: &repo.packs,
             uniques: &uniques,
             selected: &selected,
             paths: &paths,
@@ -246,7 +265,7 @@ fn pack_exec_does_not_allocate_per_object() {
         let mut sink = CountingSink(0, 0);
         let (next, stop) = (AtomicUsize::new(0), AtomicBool::new(false));
         let (before, grown) = (new_blocks(), allocs() - new_blocks());
-        let out = pack_exec::worker(&shared, 0, &mut sink, &next, &stop);
+        let out = worker(&shared, 0, &mut sink, &next, &stop);
         let during = new_blocks() - before;
         let grown = allocs() - new_blocks() - grown;
         assert!(out.error.is_none() && out.skipped.is_empty());

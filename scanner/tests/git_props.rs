@@ -8,7 +8,8 @@
 mod support;
 
 use proptest::prelude::*;
-use scanner::git::{Selection, Status, TableHashing, dedupe::ENTRY_COST};
+use scanner::git::{Selection, Status, TableHashing};
+use scanner::internals::ENTRY_COST;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 use support::*;
@@ -27,7 +28,7 @@ fn baseline() -> &'static (TestRepo, BTreeMap<String, Seen>) {
         assert_eq!(o.status, Status::Complete);
         assert_eq!(o.stages.dedupe.spill_runs, 0);
         assert!(
-            o.stages.exec.cache_hits > 0,
+            o.stages.exec.base_hits > 0,
             "deltas resolved from the base cache"
         );
         (r, seen)

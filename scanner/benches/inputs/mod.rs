@@ -29,14 +29,12 @@ use gix::ObjectId;
 use scanner::detect::findings::Origin;
 use scanner::detect::suppress::Suppressions;
 use scanner::detect::{Engine, FindingsSink, Report, RuleSet, ScanOptions, build_report};
-use scanner::git::StageMetrics;
-use scanner::git::dedupe::{Dedupe, ENTRY_COST, Paths, Unique};
-use scanner::git::mapping::{self, Mapping};
-use scanner::git::pack_exec::inflate_exact;
-use scanner::git::plan::{self, Chunk, Plan, entry_at};
-use scanner::git::repo::{Repo, Selected};
-use scanner::git::tree_diff::{self, TreeDiff, TreeSource};
-use scanner::git::{Selection, StageTimer, TableHashing};
+use scanner::git::{Selection, TableHashing};
+use scanner::internals::{
+    Chunk, Dedupe, ENTRY_COST, Mapping, OdbTrees, PackTrees, Packs, Paths, Plan, Repo, Selected,
+    StageMetrics, StageTimer, TreeDiff, TreeSource, Unique, apply_delta, diff_commits, entry_at,
+    inflate_exact,
+};
 use scanner::sink::ChangeKind;
 use std::path::{Path, PathBuf};
 
@@ -156,9 +154,9 @@ impl History {
         let repo: &'static Repo = repo;
         let mut candidates = Vec::new();
         let (packed, trees) = (TREE_CACHE, TREE_CACHE);
-        let mut src = repo.pack_trees(packed);
+        let mut src = PackTrees::of(repo, packed);
         let mut td = TreeDiff::new(trees, repo_path.clone());
-        tree_diff::diff_commits(
+        diff_commits(
             &mut td,
             &mut src,
             &selected,
@@ -181,7 +179,7 @@ impl History {
             dd.offer(&c.oid, c.commit, c.parent, &c.path, c.change)
                 .must("dedupe");
         }
-        let (uniques, paths, _) = dd.finish(StageTimer::start()).must("dedupe finish");
+        let (uniques, paths, _) = dd.finish(StageTimer::start(None)).must("dedupe finish");
         History {
             repo_path,
             repo,
@@ -218,7 +216,7 @@ impl History {
     /// of each directory whose id differs (and of every added directory).
     /// An independent count by a naive walk, used as the unit of work.
     pub fn entries_opened(&self, pairs: &[(Option<ObjectId>, ObjectId)]) -> u64 {
-        let mut src = self.repo.trees();
+        let mut src = OdbTrees::of(self.repo);
         let mut n = 0;
         for (old, new) in pairs {
             n += opened(&mut src, old.as_ref(), new);
@@ -344,15 +342,17 @@ pub fn spill_runs(pool: &[ObjectId], runs: usize) -> SpillRuns {
 /// Runs the k-way merge (reading the runs back); returns the unique blobs.
 pub fn spill_merge(s: &mut SpillRuns) -> usize {
     let dd = s.dedupe.take().must("spill runs are merged once");
-    let (uniques, _, _) = dd.finish(StageTimer::start()).must("merging runs");
+    let (uniques, _, _) = dd.finish(StageTimer::start(None)).must("merging runs");
     uniques.len()
 }
 
 /// The corpus's objects directory as it is (multi-pack-index), or a copy of
 /// it without the multi-pack-index: symbolic links to the same `.idx` and
-/// `.pack` files in a temporary directory, so mapping joins each `.idx`.
+/// `.pack` files in a temporary directory, so mapping joins each `.idx`;
+/// with its packs opened (the repository opens them before mapping runs).
 pub struct ObjectsDir {
     pub path: PathBuf,
+    pub packs: Packs,
     _tmp: Option<tempfile::TempDir>,
 }
 
@@ -365,6 +365,7 @@ pub fn objects_dir(h: &History, midx: bool) -> ObjectsDir {
             objects.display()
         );
         return ObjectsDir {
+            packs: Packs::open(&objects).must("opening the corpus packs"),
             path: objects,
             _tmp: None,
         };
@@ -381,21 +382,23 @@ pub fn objects_dir(h: &History, midx: bool) -> ObjectsDir {
         }
     }
     ObjectsDir {
+        packs: Packs::open(tmp.path()).must("opening the linked packs"),
         path: tmp.path().to_owned(),
         _tmp: Some(tmp),
     }
 }
 
 /// Runs the mapping stage; returns the blobs located.
-pub fn map(dir: &Path, uniques: &[Unique]) -> Mapping {
-    mapping::map(dir, uniques, &mut StageMetrics::default()).must("mapping")
+pub fn map(packs: &Packs, uniques: &[Unique]) -> Mapping {
+    scanner::internals::map(packs, uniques, &mut StageMetrics::default()).must("mapping")
 }
 
 /// Exec worker count `plan` shapes its chunks for (as in the benchmarks' runs).
 pub const PLAN_THREADS: usize = 2;
 
-pub fn plan(m: &Mapping, uniques: &[Unique]) -> Plan {
-    plan::plan(
+pub fn plan(packs: &Packs, m: &Mapping, uniques: &[Unique]) -> Plan {
+    scanner::internals::plan(
+        packs,
         m,
         uniques,
         PLAN_THREADS,
@@ -416,8 +419,9 @@ pub struct PackEntries {
 
 impl PackEntries {
     pub fn load(h: &History) -> PackEntries {
-        let m = map(&h.repo.objects_dir(), &h.uniques);
-        let p = plan(&m, &h.uniques);
+        let packs = &h.repo.packs;
+        let m = map(packs, &h.uniques);
+        let p = plan(packs, &m, &h.uniques);
         let mut z = gix::zlib::Decompress::new();
         let mut whole = Vec::new();
         let mut deltas = Vec::new();
@@ -426,9 +430,12 @@ impl PackEntries {
             let Chunk::Pack { pack, steps } = chunk else {
                 continue;
             };
-            let data: &[u8] = p.packs[*pack as usize]
+            let data: &[u8] = packs
+                .file(*pack)
+                .must("planned pack exists")
                 .as_ref()
-                .must("planned pack is mapped");
+                .must("planned pack is mapped")
+                .data();
             for s in steps {
                 let e = entry_at(data, s.offset).must("pack entry");
                 let input = &data[e.data_offset as usize..];
@@ -436,7 +443,8 @@ impl PackEntries {
                 use gix::odb::pack::data::entry::Header;
                 match e.header {
                     Header::Blob => {
-                        let used = inflate_exact(&mut z, input, size, &mut out).must("inflate");
+                        let used =
+                            inflate_exact(&mut z, input, size, &mut out, s.offset).must("inflate");
                         whole.push((input[..used as usize].to_vec(), size));
                     }
                     Header::OfsDelta { base_distance } => {
@@ -450,12 +458,12 @@ impl PackEntries {
                         }
                         let mut base = Vec::new();
                         let bin = &data[be.data_offset as usize..];
-                        inflate_exact(&mut z, bin, be.decompressed_size as usize, &mut base)
+                        inflate_exact(&mut z, bin, be.decompressed_size as usize, &mut base, b)
                             .must("inflating a delta base");
                         let mut delta = Vec::new();
-                        inflate_exact(&mut z, input, size, &mut delta).must("inflating a delta");
-                        scanner::git::pack_exec::apply_delta(&base, &delta, &mut out)
-                            .must("applying a delta");
+                        inflate_exact(&mut z, input, size, &mut delta, s.offset)
+                            .must("inflating a delta");
+                        apply_delta(&base, &delta, &mut out).must("applying a delta");
                         deltas.push((base, delta, out.len()));
                     }
                     _ => {}
@@ -483,7 +491,7 @@ pub fn inflate_all(
 ) -> u64 {
     let mut n = 0;
     for (input, size) in whole {
-        inflate_exact(z, input, *size, out).must("inflate");
+        inflate_exact(z, input, *size, out, 0).must("inflate");
         n += out.len() as u64;
     }
     n
@@ -493,7 +501,7 @@ pub fn inflate_all(
 pub fn apply_all(deltas: &[(Vec<u8>, Vec<u8>, usize)], out: &mut Vec<u8>) -> u64 {
     let mut n = 0;
     for (base, delta, _) in deltas {
-        scanner::git::pack_exec::apply_delta(base, delta, out).must("delta apply");
+        apply_delta(base, delta, out).must("delta apply");
         n += out.len() as u64;
     }
     n

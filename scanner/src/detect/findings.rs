@@ -5,7 +5,7 @@
 //! its own [`Scratch`] and collects findings), [`FindingsSinkFactory`] (one
 //! sink per worker), and [`Report`] (sorted, deduplicated, suppressed
 //! findings plus scan statistics and per-rule counters) built by
-//! [`build_report`] from the sinks the pipeline hands back.
+//! [`super::report::build_report`] from the sinks the pipeline hands back.
 //!
 //! Conventions: lines and columns are 1-based, columns count bytes; byte
 //! spans are 0-based, half-open `[start, end)` in the blob; `end_line` /
@@ -19,7 +19,6 @@
 //! id); blobs without matches allocate nothing in the sink.
 
 use super::engine::{Engine, RawMatch, RuleCounters, Scratch, is_binary};
-use super::suppress::Suppressions;
 use crate::sink::{BlobContext, BlobSink};
 use gix::ObjectId;
 use serde::{Deserialize, Serialize};
@@ -75,7 +74,7 @@ pub struct Finding {
 
 impl Finding {
     /// The report's total order.
-    fn sort_key(&self) -> (&str, Option<&str>, &str, usize, &str) {
+    pub(super) fn sort_key(&self) -> (&str, Option<&str>, &str, usize, &str) {
         (
             &self.path,
             self.commit.as_deref(),
@@ -149,8 +148,8 @@ pub struct FindingsSink<'e> {
     opts: ScanOptions,
     progress: Option<&'e ProgressFn<'e>>,
     scratch: Scratch,
-    findings: Vec<Finding>,
-    stats: ScanStats,
+    pub(super) findings: Vec<Finding>,
+    pub(super) stats: ScanStats,
 }
 
 impl std::fmt::Debug for FindingsSink<'_> {
@@ -283,72 +282,6 @@ impl<'e> crate::sink::SinkFactory for FindingsSinkFactory<'e> {
 
     fn make(&self, _worker: usize) -> FindingsSink<'e> {
         FindingsSink::new(self.engine, self.opts, self.progress)
-    }
-}
-
-/// Merges the sinks of a scan into the final report: findings sorted by
-/// (path, commit, blob, byte offset, rule id), deduplicated per (rule,
-/// secret, blob), ignore-file and baseline suppressions applied, statistics
-/// and per-rule counters summed.
-pub fn build_report<'e>(
-    engine: &Engine,
-    sinks: impl IntoIterator<Item = FindingsSink<'e>>,
-    suppress: &Suppressions,
-) -> Report {
-    let n = engine.rules().len();
-    let mut counters = vec![RuleCounters::default(); n];
-    let mut stats = ScanStats::default();
-    let mut findings = Vec::new();
-    for sink in sinks {
-        for (acc, c) in counters.iter_mut().zip(sink.counters()) {
-            acc.candidates += c.candidates;
-            acc.confirmed += c.confirmed;
-        }
-        let s = &sink.stats;
-        stats.blobs += s.blobs;
-        stats.bytes += s.bytes;
-        stats.binary_skipped += s.binary_skipped;
-        stats.suppressed_inline += s.suppressed_inline;
-        findings.extend(sink.findings);
-    }
-    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    findings.dedup_by(|b, a| {
-        a.blob == b.blob && a.rule_id == b.rule_id && a.fingerprint == b.fingerprint
-    });
-    findings.retain(|f| {
-        if suppress.ignores(f) {
-            stats.suppressed_ignore += 1;
-            false
-        } else if suppress.in_baseline(f) {
-            stats.suppressed_baseline += 1;
-            false
-        } else {
-            true
-        }
-    });
-    let mut rules: Vec<RuleStat> = engine
-        .rules()
-        .rules()
-        .iter()
-        .zip(&counters)
-        .filter(|(_, c)| c.candidates > 0)
-        .map(|(r, c)| RuleStat {
-            id: r.spec.id.clone(),
-            candidates: c.candidates,
-            confirmed: c.confirmed,
-            findings: findings.iter().filter(|f| f.rule_id == r.spec.id).count() as u64,
-        })
-        .collect();
-    rules.sort_by(|a, b| {
-        b.candidates
-            .cmp(&a.candidates)
-            .then_with(|| a.id.cmp(&b.id))
-    });
-    Report {
-        version: REPORT_VERSION,
-        findings,
-        stats,
-        rules,
     }
 }
 

@@ -6,7 +6,8 @@
 //!   [`engine::Scratch`]); [`prefilter`]: the dense keyword automaton.
 //! - [`entropy`]: the Shannon entropy gate.
 //! - [`findings`]: [`findings::Finding`], the [`findings::FindingsSink`] that
-//!   plugs into the git pipeline, and [`findings::build_report`].
+//!   plugs into the git pipeline, and the [`Report`] type;
+//!   [`report::build_report`] merges the sinks and applies suppressions.
 //! - [`suppress`]: ignore file and baseline; [`format`](mod@format): human,
 //!   JSON, JSONL, SARIF; [`dirscan`]: `scan --path DIR`; [`check`]: `rules
 //!   check`.
@@ -26,11 +27,13 @@ pub mod entropy;
 pub mod findings;
 pub mod format;
 pub mod prefilter;
+pub mod report;
 pub mod rules;
 pub mod suppress;
 
 pub use engine::{Engine, RawMatch, RuleCounters, Scratch, is_binary};
-pub use findings::{Finding, FindingsSink, FindingsSinkFactory, Report, ScanOptions, build_report};
+pub use findings::{Finding, FindingsSink, FindingsSinkFactory, Report, ScanOptions};
+pub use report::build_report;
 pub use rules::{RuleSet, RulesError};
 
 /// The engine over `--rules DIR` when given, else over the embedded rules.

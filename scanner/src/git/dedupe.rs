@@ -377,7 +377,7 @@ mod tests {
                     *e = c;
                 }
             }
-            let (out, paths, m) = d.finish(StageTimer::start()).unwrap();
+            let (out, paths, m) = d.finish(StageTimer::start(None)).unwrap();
             prop_assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
             if budget_entries < 10 && want.len() > 20 {
                 prop_assert!(m.spill_runs > 1);

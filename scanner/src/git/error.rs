@@ -33,6 +33,15 @@ pub enum Error {
         oid: ObjectId,
         message: String,
     },
+    /// A pack entry the scan cannot do without (a tree) could not be
+    /// decoded; `source` says why, at which offset.
+    #[error("{pack}: {what} {oid}: {source}", pack = pack.display())]
+    Decode {
+        pack: PathBuf,
+        what: &'static str,
+        oid: ObjectId,
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     #[error("{path}: corrupt or unreadable index: {message}", path = path.display())]
     Index { path: PathBuf, message: String },
     #[error("{path}: {source}", path = path.display())]

@@ -1,15 +1,16 @@
-//! Per-stage metrics and the allocation-counter hook.
+//! The stages' running figures and the allocation counter.
 //!
-//! Every stage fills one [`StageMetrics`]; [`crate::git::Outcome::metrics`]
-//! flattens them to stable `stage.field` names (defined in `docs/metrics.md`)
-//! that the benchmark harness reads.
+//! Every stage fills one [`StageMetrics`] while it runs (the orchestration
+//! in [`crate::git::scan`] times it with a [`StageTimer`]); at the end of
+//! the scan each becomes that stage's typed outcome (`crate::git::stage`),
+//! whose fields say what the counters mean for that stage.
 //!
-//! Allocations are counted only when the embedding binary installs a counting
-//! global allocator and registers a reader with [`set_alloc_counter`]; the
-//! library never installs an allocator. The counter is process-wide, so the
-//! figures include every thread that allocates during the stage.
+//! Allocations are counted only when the caller passes an
+//! [`AllocCounter`] in the options (the embedding binary's counting global
+//! allocator; the library never installs an allocator). The counter is
+//! process-wide, so the figures include every thread that allocates during
+//! the stage.
 
-use std::sync::OnceLock;
 use std::time::Instant;
 
 /// A reading of a process-wide allocation counter.
@@ -21,22 +22,11 @@ pub struct AllocSnapshot {
     pub bytes: u64,
 }
 
-static ALLOC_COUNTER: OnceLock<fn() -> AllocSnapshot> = OnceLock::new();
+/// Reads the embedding binary's allocation counter.
+pub type AllocCounter = fn() -> AllocSnapshot;
 
-/// Registers the function that reads the embedding binary's allocation
-/// counter. Only the first registration wins; returns false if one was
-/// already registered.
-pub fn set_alloc_counter(read: fn() -> AllocSnapshot) -> bool {
-    ALLOC_COUNTER.set(read).is_ok()
-}
-
-/// Current allocation counter, or zeros when no counter is registered.
-pub fn alloc_snapshot() -> AllocSnapshot {
-    ALLOC_COUNTER.get().map(|read| read()).unwrap_or_default()
-}
-
-/// Metrics of one pipeline stage. Fields a stage has no use for stay zero;
-/// `docs/metrics.md` says what each means per stage.
+/// Running counters of one stage; what each means per stage is the typed
+/// outcome's business (see `crate::git::stage`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct StageMetrics {
     pub wall_ns: u64,
@@ -53,37 +43,6 @@ pub struct StageMetrics {
 }
 
 impl StageMetrics {
-    /// Field names in the order [`StageMetrics::values`] returns them.
-    pub const FIELDS: [&'static str; 11] = [
-        "wall_ns",
-        "items_in",
-        "items_out",
-        "bytes_in",
-        "bytes_out",
-        "spill_runs",
-        "spill_bytes",
-        "cache_hits",
-        "cache_misses",
-        "allocs",
-        "alloc_bytes",
-    ];
-
-    pub fn values(&self) -> [u64; 11] {
-        [
-            self.wall_ns,
-            self.items_in,
-            self.items_out,
-            self.bytes_in,
-            self.bytes_out,
-            self.spill_runs,
-            self.spill_bytes,
-            self.cache_hits,
-            self.cache_misses,
-            self.allocs,
-            self.alloc_bytes,
-        ]
-    }
-
     /// Adds the counters of `other` (used to merge per-worker metrics).
     pub fn add(&mut self, other: &StageMetrics) {
         self.items_in += other.items_in;
@@ -101,20 +60,22 @@ impl StageMetrics {
 #[derive(Debug)]
 pub struct StageTimer {
     start: Instant,
+    counter: Option<AllocCounter>,
     alloc: AllocSnapshot,
 }
 
 impl StageTimer {
-    pub fn start() -> Self {
+    pub fn start(counter: Option<AllocCounter>) -> Self {
         StageTimer {
             start: Instant::now(),
-            alloc: alloc_snapshot(),
+            counter,
+            alloc: counter.map(|read| read()).unwrap_or_default(),
         }
     }
 
     pub fn finish(self, m: &mut StageMetrics) {
         m.wall_ns = u64::try_from(self.start.elapsed().as_nanos()).unwrap_or(u64::MAX);
-        let now = alloc_snapshot();
+        let now = self.counter.map(|read| read()).unwrap_or_default();
         m.allocs = now.count.saturating_sub(self.alloc.count);
         m.alloc_bytes = now.bytes.saturating_sub(self.alloc.bytes);
     }

@@ -1,49 +1,62 @@
 //! The git half: commit selection → tree diff → dedupe → mapping → plan → exec.
 //!
 //! [`scan`] runs the stages in order, each in its own module:
-//! - [`repo`]: open the repository, read refs, select commits (`--all`,
+//! - `repo`: open the repository, read refs, select commits (`--all`,
 //!   `A..B`, refs), commit-graph when present;
-//! - [`tree_diff`]: diff each commit against each parent, emit candidates
+//! - `tree_diff`: diff each commit against each parent, emit candidates
 //!   (and, for `--all`, the blobs of refs that name trees or blobs);
-//! - [`dedupe`]: unique blob ids with their canonical context, in bounded
+//! - `dedupe`: unique blob ids with their canonical context, in bounded
 //!   memory (spilling sorted runs);
-//! - [`mapping`]: blob id → pack offset (multi-pack-index or `.idx`) or loose;
-//! - [`plan`]: per pack, ascending offsets plus delta bases; mmap used packs;
-//! - [`pack_exec`]: inflate and resolve deltas on worker threads, deliver
-//!   bytes to the caller's sinks.
+//! - `mapping`: blob id → pack offset (multi-pack-index or `.idx`) or loose;
+//! - `plan`: per pack, ascending offsets plus delta bases;
+//! - `pack_exec`: decode the plan on worker threads, deliver bytes to the
+//!   caller's sinks.
 //!
-//! [`table_hash`] seeds the hash tables keyed by repository data (per
+//! All of them read objects through `odb`, the one pack component (packs
+//! and their index opened once with the repository, one decoder, one
+//! delta-chain walk, the base caches); the stages orchestrate and never
+//! decode. The stages are `pub(crate)`: callers see [`scan`], [`Options`],
+//! [`Selection`], the typed [`Outcome`] with one outcome per [`Stage`]
+//! ([`Stages`]), and [`Error`].
+//!
+//! `table_hash` seeds the hash tables keyed by repository data (per
 //! process by default, fixed for instruction-count benchmarks).
 //!
 //! It returns an [`Outcome`] (per-stage metrics, counts, Complete/Partial with
 //! the skipped objects and why) and the sinks. Object parsing is gix's
 //! (`gix::objs`, `gix::odb::pack`, `gix::commitgraph`); inflate is zlib-rs
 //! (gix-zlib's backend, through `gix::zlib`). The pack entry walk, delta
-//! application and base cache are our own so that header sizes are checked
-//! before allocating and decoding follows the plan's offset order.
+//! application and base caches are our own (`odb`) so that header sizes
+//! are checked before allocating and decoding follows the plan's offset
+//! order.
 
-pub mod dedupe;
-pub mod error;
-pub mod mapping;
-pub mod metrics;
-pub mod pack_exec;
-pub mod plan;
-pub mod repo;
-pub mod table_hash;
-pub mod tree_diff;
+pub(crate) mod dedupe;
+mod error;
+pub(crate) mod mapping;
+pub(crate) mod metrics;
+pub(crate) mod odb;
+pub(crate) mod pack_exec;
+pub(crate) mod plan;
+pub(crate) mod repo;
+mod stage;
+mod table_hash;
+pub(crate) mod tree_diff;
 
 pub use error::{Error, Result};
-pub use metrics::{AllocSnapshot, StageMetrics, StageTimer, set_alloc_counter};
+pub use metrics::{AllocCounter, AllocSnapshot};
 pub use repo::Selection;
+pub use stage::{
+    Cost, DedupeStage, ExecStage, Flow, MappingStage, PlanStage, RepoStage, Stage, Stages,
+    TreeDiffStage,
+};
 pub use table_hash::TableHashing;
+
+use metrics::StageTimer;
 
 use crate::sink::SinkFactory;
 use gix::ObjectId;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize};
-
-/// Stage names, in pipeline order; the prefixes of the metric names.
-pub const STAGES: [&str; 6] = ["repo", "tree_diff", "dedupe", "mapping", "plan", "exec"];
 
 /// What to scan and how.
 #[derive(Clone, Debug)]
@@ -69,6 +82,9 @@ pub struct Options {
     /// flooding) or fixed (the same instructions in every run, for
     /// instruction-count benchmarks). Results do not depend on it.
     pub table_hashing: TableHashing,
+    /// Reads the embedding binary's allocation counter, for the stages'
+    /// `allocs` figures; `None` (the default): not counted (0).
+    pub alloc_counter: Option<AllocCounter>,
 }
 
 impl Options {
@@ -87,6 +103,7 @@ impl Options {
             tree_cache_budget: 32 << 20,
             base_cache_budget: 16 << 20,
             table_hashing: TableHashing::PerProcess,
+            alloc_counter: None,
         }
     }
 }
@@ -179,31 +196,6 @@ pub struct Counts {
     pub gitlinks: u64,
 }
 
-/// Metrics of every stage.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Stages {
-    pub repo: StageMetrics,
-    pub tree_diff: StageMetrics,
-    pub dedupe: StageMetrics,
-    pub mapping: StageMetrics,
-    pub plan: StageMetrics,
-    pub exec: StageMetrics,
-}
-
-impl Stages {
-    /// Stages in pipeline order, named as in [`STAGES`].
-    pub fn iter(&self) -> [(&'static str, &StageMetrics); 6] {
-        [
-            (STAGES[0], &self.repo),
-            (STAGES[1], &self.tree_diff),
-            (STAGES[2], &self.dedupe),
-            (STAGES[3], &self.mapping),
-            (STAGES[4], &self.plan),
-            (STAGES[5], &self.exec),
-        ]
-    }
-}
-
 /// What a scan did.
 #[derive(Clone, Debug)]
 pub struct Outcome {
@@ -220,12 +212,7 @@ impl Outcome {
     /// Flat `stage.field` metric names and values (see `docs/metrics.md`),
     /// plus `scan.*` totals.
     pub fn metrics(&self) -> Vec<(String, u64)> {
-        let mut v = Vec::new();
-        for (stage, m) in self.stages.iter() {
-            for (field, value) in StageMetrics::FIELDS.iter().zip(m.values()) {
-                v.push((format!("{stage}.{field}"), value));
-            }
-        }
+        let mut v = self.stages.metrics();
         let c = &self.counts;
         for (name, value) in [
             ("scan.wall_ns", self.wall_ns),
@@ -252,16 +239,19 @@ pub fn scan<F: SinkFactory>(opts: &Options, factory: &F) -> Result<(Outcome, Vec
     if opts.threads == 0 {
         return Err(Error::Options("threads must be at least 1".into()));
     }
-    let mut stages = Stages::default();
+    let mut stages = stage::Running::default();
+    let counter = opts.alloc_counter;
     let mut counts = Counts::default();
 
     // Repository access and commit selection.
+    let timer = StageTimer::start(counter);
     let mut repo = repo::Repo::open(&opts.repo)?;
     let selected = repo.select(&opts.selection, &mut stages.repo)?;
+    timer.finish(&mut stages.repo);
     counts.commits = selected.commits.len() as u64;
 
     // Tree diff, feeding dedupe as it goes.
-    let timer = StageTimer::start();
+    let timer = StageTimer::start(counter);
     let spill_dir = opts.spill_dir.clone().unwrap_or_else(std::env::temp_dir);
     let mut dd = dedupe::Dedupe::new(opts.dedupe_budget, spill_dir, opts.table_hashing);
     // PERF: newest commits first. git stores the newest version of a tree
@@ -277,7 +267,7 @@ pub fn scan<F: SinkFactory>(opts: &Options, factory: &F) -> Result<(Outcome, Vec
     // Parallel once there is more than one batch of commits (16 at least).
     if opts.threads > 1 && n > 16 {
         let t = tree_diff::diff_parallel(
-            &opts.repo,
+            &repo,
             &selected,
             opts.threads,
             opts.tree_cache_budget,
@@ -289,7 +279,7 @@ pub fn scan<F: SinkFactory>(opts: &Options, factory: &F) -> Result<(Outcome, Vec
         if !selected.ref_tips.is_empty() {
             let (packed, trees) = tree_diff::split_budget(opts.tree_cache_budget / opts.threads);
             let mut td = tree_diff::TreeDiff::new(trees, opts.repo.clone());
-            let mut src = repo.pack_trees(packed);
+            let mut src = tree_diff::PackTrees::of(&repo, packed);
             tree_diff::walk_ref_tips(&mut td, &mut src, &selected, &mut offer)?;
             counts.gitlinks += td.gitlinks;
             stages.tree_diff.add(&td.metrics);
@@ -297,7 +287,7 @@ pub fn scan<F: SinkFactory>(opts: &Options, factory: &F) -> Result<(Outcome, Vec
     } else {
         let (packed, trees) = tree_diff::split_budget(opts.tree_cache_budget);
         let mut td = tree_diff::TreeDiff::new(trees, opts.repo.clone());
-        let mut src = repo.pack_trees(packed);
+        let mut src = tree_diff::PackTrees::of(&repo, packed);
         counts.diffs = tree_diff::diff_commits(&mut td, &mut src, &selected, 0..n, &mut offer)?;
         tree_diff::walk_ref_tips(&mut td, &mut src, &selected, &mut offer)?;
         counts.gitlinks = td.gitlinks;
@@ -308,25 +298,30 @@ pub fn scan<F: SinkFactory>(opts: &Options, factory: &F) -> Result<(Outcome, Vec
     counts.candidates = stages.tree_diff.items_out;
 
     // Dedupe: reduce (and merge spilled runs).
-    let (uniques, paths, dd_metrics) = dd.finish(StageTimer::start())?;
+    let (uniques, paths, dd_metrics) = dd.finish(StageTimer::start(counter))?;
     stages.dedupe = dd_metrics;
     counts.unique_blobs = uniques.len() as u64;
 
     // Mapping and plan.
-    let mapping = mapping::map(&repo.objects_dir(), &uniques, &mut stages.mapping)?;
+    let timer = StageTimer::start(counter);
+    let mapping = mapping::map(&repo.packs, &uniques, &mut stages.mapping)?;
+    timer.finish(&mut stages.mapping);
+    let timer = StageTimer::start(counter);
     let plan = plan::plan(
+        &repo.packs,
         &mapping,
         &uniques,
         opts.threads,
         opts.table_hashing,
         &mut stages.plan,
     );
+    timer.finish(&mut stages.plan);
 
     // Exec.
-    let timer = StageTimer::start();
+    let timer = StageTimer::start(counter);
     let shared = pack_exec::Shared {
         plan: &plan,
-        mapping: &mapping,
+        packs: &repo.packs,
         uniques: &uniques,
         selected: &selected,
         paths: &paths,
@@ -394,7 +389,7 @@ pub fn scan<F: SinkFactory>(opts: &Options, factory: &F) -> Result<(Outcome, Vec
             status,
             skipped,
             counts,
-            stages,
+            stages: stages.finish(),
             wall_ns,
         },
         sinks,

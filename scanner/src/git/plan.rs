@@ -1,8 +1,8 @@
 //! Plan: what to decode, where, in which order.
 //!
-//! Groups the located blobs by pack and memory-maps only the packs that
-//! hold at least one of them (memmap2). For each pack it walks every
-//! target's delta chain through the entry headers (never inflating) and
+//! Groups the located blobs by pack. For each pack (mapped once, by
+//! [`Packs`]) it walks every target's delta chain through the entry headers
+//! with the pack component's [`ChainWalk`] (never inflating) and
 //! records the [`Step`]s: targets plus the delta bases they need, each base
 //! with the number of steps that use it directly (so exec can drop a base
 //! from its cache after its last use). The steps are cut into chunks so
@@ -16,19 +16,15 @@
 //! Bad input is confined to the blob it affects: an unreadable pack, an entry
 //! header past the end, an ofs-delta pointing at itself or before the pack
 //! start, a ref-delta whose base is not in the pack, a cycle or a chain longer
-//! than [`MAX_CHAIN`] make that blob [`Skipped`] with the reason.
+//! than the chain limit make that blob [`Skipped`] with the reason.
 
 use crate::git::dedupe::Unique;
 use crate::git::mapping::{Location, Mapping};
-use crate::git::metrics::{StageMetrics, StageTimer};
+use crate::git::metrics::StageMetrics;
+use crate::git::odb::{ChainWalk, PackFile, Packs};
 use crate::git::table_hash::{TableHasher, TableHashing, TableMap};
 use crate::git::{SkipReason, Skipped};
-use gix::odb::pack;
-use memmap2::Mmap;
 use std::path::Path;
-
-/// Longest delta chain followed (git's own default depth is 50, max 4095).
-pub const MAX_CHAIN: usize = 10_000;
 
 /// Most steps in one chunk (whole delta families are never split, so a
 /// chunk can exceed it by one family).
@@ -42,6 +38,9 @@ pub struct Step {
     pub deliver: Option<u32>,
     /// How many steps of the chunk use this entry as their direct base.
     pub uses: u32,
+    /// The entry's direct delta base (a step of the same chunk), if it is a
+    /// delta.
+    pub base: Option<u64>,
 }
 
 /// A unit of work for one worker.
@@ -56,52 +55,9 @@ pub enum Chunk {
 /// The plan handed to exec.
 #[derive(Debug, Default)]
 pub struct Plan {
-    /// Memory maps of the used packs, by pack id (`None`: unused).
-    pub packs: Vec<Option<Mmap>>,
     pub chunks: Vec<Chunk>,
     /// Blobs that cannot be decoded, with the reason.
     pub skipped: Vec<Skipped>,
-}
-
-/// The header of the pack entry at `offset` of pack bytes `data`, checked to
-/// lie inside the pack's entries, or why it cannot be read.
-///
-/// Public for the stage microbenchmarks, which take their inflate and delta
-/// inputs from real pack entries.
-pub fn entry_at(data: &[u8], offset: u64) -> Result<pack::data::Entry, String> {
-    let start = usize::try_from(offset).map_err(|_| format!("offset {offset} out of range"))?;
-    // The trailing 20-byte checksum is never part of an entry.
-    let end = data.len().saturating_sub(20);
-    if start < 12 || start >= end {
-        return Err(format!(
-            "entry offset {offset} is outside the pack's entries (pack has {} bytes)",
-            data.len()
-        ));
-    }
-    pack::data::Entry::from_bytes(&data[start..end], offset, gix::hash::Kind::Sha1)
-        .map_err(|e| format!("corrupt entry header at offset {offset}: {e}"))
-}
-
-/// The direct base offset of a delta entry, `Ok(None)` for a base object.
-pub(crate) fn base_of(
-    entry: &pack::data::Entry,
-    pack_id: u32,
-    mapping: &Mapping,
-) -> Result<Option<u64>, String> {
-    let offset = entry.pack_offset();
-    match entry.header {
-        pack::data::entry::Header::OfsDelta { base_distance } => {
-            pack::data::entry::Header::verified_base_pack_offset(offset, base_distance).map(Some).ok_or_else(|| {
-                format!("ofs-delta at offset {offset} points at itself or before the pack start (distance {base_distance})")
-            })
-        }
-        pack::data::entry::Header::RefDelta { base_id } => match mapping.find_in_pack(pack_id, &base_id) {
-            Some(b) if b == offset => Err(format!("ref-delta at offset {offset} names itself as base")),
-            Some(b) => Ok(Some(b)),
-            None => Err(format!("ref-delta at offset {offset}: base {base_id} is not in this pack")),
-        },
-        _ => Ok(None),
-    }
 }
 
 fn corrupt(oid: gix::ObjectId, file: &Path, offset: Option<u64>, message: String) -> Skipped {
@@ -119,14 +75,14 @@ fn corrupt(oid: gix::ObjectId, file: &Path, offset: Option<u64>, message: String
 /// table of steps (keyed by pack offsets, which the repository chooses) and
 /// never changes the plan.
 pub fn plan(
+    packs: &Packs,
     mapping: &Mapping,
     uniques: &[Unique],
     threads: usize,
     hashing: TableHashing,
     m: &mut StageMetrics,
 ) -> Plan {
-    let timer = StageTimer::start();
-    let mut by_pack: Vec<Vec<(u64, u32)>> = vec![Vec::new(); mapping.packs.len()];
+    let mut by_pack: Vec<Vec<(u64, u32)>> = vec![Vec::new(); packs.paths.len()];
     let mut loose = Vec::new();
     let mut out = Plan::default();
     for (i, (u, loc)) in uniques.iter().zip(&mapping.locations).enumerate() {
@@ -156,15 +112,15 @@ pub fn plan(
     let chunk_len = total
         .div_ceil(threads.max(1) * 4)
         .clamp(64, MAX_CHUNK_STEPS);
+    let mut links = Vec::new();
     for (pack_id, mut targets) in by_pack.into_iter().enumerate() {
         if targets.is_empty() {
-            out.packs.push(None);
             continue;
         }
-        let path = &mapping.packs[pack_id];
-        let map = match open_pack(path) {
-            Ok(map) => map,
-            Err(message) => {
+        let path = &packs.paths[pack_id];
+        let pack = match packs.file(pack_id as u32) {
+            Some(Ok(pack)) => pack,
+            Some(Err(message)) => {
                 for (_, u) in targets {
                     out.skipped.push(corrupt(
                         uniques[u as usize].oid,
@@ -173,20 +129,19 @@ pub fn plan(
                         message.clone(),
                     ));
                 }
-                out.packs.push(None);
                 continue;
             }
+            None => continue,
         };
-        m.bytes_in += map.len() as u64;
+        m.bytes_in += pack.data().len() as u64;
         targets.sort_unstable();
         let steps = pack_steps(
             hashing,
-            &map,
-            pack_id as u32,
-            mapping,
+            pack,
+            packs,
             &targets,
             uniques,
-            path,
+            &mut links,
             &mut out.skipped,
         );
         m.items_out += steps.len() as u64;
@@ -196,7 +151,6 @@ pub fn plan(
                 steps,
             });
         }
-        out.packs.push(Some(map));
     }
     for part in loose.chunks(chunk_len.min(loose.len()).max(1)) {
         m.items_out += part.len() as u64;
@@ -209,23 +163,7 @@ pub fn plan(
             Chunk::Loose(v) => v.len(),
         })
     });
-    timer.finish(m);
     out
-}
-
-pub(crate) fn open_pack(path: &Path) -> Result<Mmap, String> {
-    let file = std::fs::File::open(path).map_err(|e| format!("cannot open pack: {e}"))?;
-    // SAFETY: the pack is mapped read-only; git never rewrites a pack in
-    // place (it writes a new one and renames), so the mapping stays valid.
-    let map = unsafe { Mmap::map(&file) }.map_err(|e| format!("cannot map pack: {e}"))?;
-    if map.len() < 32 || &map[..4] != b"PACK" {
-        return Err("not a pack file (bad signature or truncated header)".into());
-    }
-    let version = u32::from_be_bytes([map[4], map[5], map[6], map[7]]);
-    if version != 2 && version != 3 {
-        return Err(format!("unsupported pack version {version}"));
-    }
-    Ok(map)
 }
 
 /// Splits a pack's steps into chunks of about `chunk_len` steps without
@@ -261,18 +199,13 @@ fn split_families(steps: TableMap<u64, (Step, u64)>, chunk_len: usize) -> Vec<Ve
 /// Walks the delta chain of every target of one pack; returns each planned
 /// entry with the offset of its chain's root (the base object it descends
 /// from).
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one pack's inputs, each used once; a struct would only rename them"
-)]
 fn pack_steps(
     hashing: TableHashing,
-    data: &[u8],
-    pack_id: u32,
-    mapping: &Mapping,
+    pack: &PackFile,
+    packs: &Packs,
     targets: &[(u64, u32)],
     uniques: &[Unique],
-    path: &Path,
+    links: &mut Vec<crate::git::odb::Link>,
     skipped: &mut Vec<Skipped>,
 ) -> TableMap<u64, (Step, u64)> {
     // The iteration order of this table only reaches `split_families`, which
@@ -280,54 +213,44 @@ fn pack_steps(
     // whatever the hasher.
     let mut steps: TableMap<u64, (Step, u64)> =
         TableMap::with_capacity_and_hasher(targets.len(), TableHasher::new(hashing));
-    let mut chain = Vec::new();
-    'targets: for &(offset, u) in targets {
-        chain.clear();
-        let mut cur = offset;
-        let mut went_up = false;
+    let mut chain: Vec<u64> = Vec::new();
+    for &(offset, u) in targets {
         // Walk down until a base object or an entry already planned.
-        loop {
-            if chain.len() > MAX_CHAIN {
-                let msg = format!(
-                    "delta chain from offset {offset} is longer than {MAX_CHAIN} (or cyclic)"
-                );
-                skipped.push(corrupt(uniques[u as usize].oid, path, Some(offset), msg));
-                continue 'targets;
-            }
-            // Ofs-deltas strictly descend; only an upward ref-delta can cycle.
-            if went_up && chain.contains(&cur) {
-                let msg = format!("delta chain from offset {offset} cycles at offset {cur}");
-                skipped.push(corrupt(uniques[u as usize].oid, path, Some(offset), msg));
-                continue 'targets;
-            }
-            chain.push(cur);
-            if steps.contains_key(&cur) {
-                break;
-            }
-            let base = entry_at(data, cur).and_then(|e| base_of(&e, pack_id, mapping));
-            match base {
-                Ok(Some(b)) => {
-                    went_up |= b > cur;
-                    cur = b;
-                }
-                Ok(None) => break,
-                Err(msg) => {
-                    skipped.push(corrupt(uniques[u as usize].oid, path, Some(cur), msg));
-                    continue 'targets;
+        let mut walk = ChainWalk::new(pack, packs, offset, links);
+        let stop = loop {
+            match walk.next_offset() {
+                None => break Ok(None),
+                Some(cur) if steps.contains_key(&cur) => break Ok(Some(cur)),
+                Some(_) => {
+                    if let Err(e) = walk.advance() {
+                        break Err(e);
+                    }
                 }
             }
-        }
-        // chain = [target, base, base-of-base, …]. All but the last entry
-        // are newly planned (the walk stops at the first planned one), so
+        };
+        let stop = match stop {
+            Ok(stop) => stop,
+            Err(e) => {
+                let oid = uniques[u as usize].oid;
+                skipped.push(corrupt(oid, &pack.path, Some(e.offset()), e.to_string()));
+                continue;
+            }
+        };
+        // chain = [target, base, base-of-base, …], ending at a base object
+        // or at the first entry already planned; all before it are new, so
         // each new entry's use of its base is counted exactly once.
+        chain.clear();
+        chain.extend(walk.links().iter().map(|l| l.offset));
+        chain.extend(stop);
         let last = chain.last().copied().unwrap_or(offset);
         let root = steps.get(&last).map_or(last, |(_, r)| *r);
-        for &o in &chain {
+        for (i, &o) in chain.iter().enumerate() {
             steps.entry(o).or_insert((
                 Step {
                     offset: o,
                     deliver: None,
                     uses: 0,
+                    base: chain.get(i + 1).copied(),
                 },
                 root,
             ));

@@ -25,7 +25,8 @@
 //! listed in `.git/shallow` are treated as parentless, like git does.
 
 use crate::git::error::{Error, Result};
-use crate::git::metrics::{StageMetrics, StageTimer};
+use crate::git::metrics::StageMetrics;
+use crate::git::odb::Packs;
 use gix::ObjectId;
 use gix::hashtable::HashSet;
 use gix::objs::Find;
@@ -42,7 +43,7 @@ pub enum Selection {
     Head,
     /// Every ref (branches, tags, remotes, notes, stash, replace…), `HEAD`
     /// and the HEADs of linked worktrees, like `--all`; refs naming a tree
-    /// or a blob contribute its blobs (see [`RefTip`]).
+    /// or a blob contribute its blobs (see `RefTip`).
     All,
     /// `A..B`: reachable from `B`, not reachable from `A`.
     Range(String),
@@ -140,6 +141,8 @@ struct CommitData {
 /// An open repository.
 pub struct Repo {
     pub(crate) repo: gix::Repository,
+    /// The packs and their index, opened once and shared by every stage.
+    pub packs: Packs,
     path: PathBuf,
     graph: Option<gix::commitgraph::Graph>,
     shallow: Vec<ObjectId>,
@@ -155,8 +158,10 @@ impl std::fmt::Debug for Repo {
 }
 
 impl Repo {
-    /// Opens the repository at `path` (work tree or `.git`/bare directory).
-    pub fn open(path: &Path) -> Result<Repo> {
+    /// A gix handle on the repository at `path`: isolated from user and
+    /// system configuration, with a delta-base cache. Tree-diff workers
+    /// open one each (a gix handle is not `Send`).
+    pub(crate) fn open_handle(path: &Path) -> Result<gix::Repository> {
         let not_repo = |message: String| Error::NotARepository {
             path: path.to_owned(),
             message,
@@ -175,12 +180,22 @@ impl Repo {
         // 400-440 ms without this cache, 160-270 ms with it (busy machine).
         // 8 MiB is enough newest-first: 32 MiB was no faster on a
         // 20000-commit repository and cost 30 MB of peak RSS per handle.
+        // (Packed trees are now decoded by `odb`; gix reads commits without
+        // a commit-graph and loose trees.)
         repo.objects.set_pack_cache(|| {
             Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(
                 PACK_CACHE_BYTES,
             ))
         });
+        Ok(repo)
+    }
+
+    /// Opens the repository at `path` (work tree or `.git`/bare directory)
+    /// and its packs.
+    pub fn open(path: &Path) -> Result<Repo> {
+        let repo = Self::open_handle(path)?;
         let graph = repo.commit_graph_if_enabled().ok().flatten();
+        let packs = Packs::open(repo.objects.store_ref().path())?;
         let shallow_file = repo.git_dir().join("shallow");
         let mut shallow = Vec::new();
         if let Ok(text) = std::fs::read_to_string(&shallow_file) {
@@ -195,6 +210,7 @@ impl Repo {
         }
         Ok(Repo {
             repo,
+            packs,
             path: path.to_owned(),
             graph,
             shallow,
@@ -209,22 +225,6 @@ impl Repo {
     /// The repository's object directory (`.git/objects`).
     pub fn objects_dir(&self) -> PathBuf {
         self.repo.objects.store_ref().path().to_owned()
-    }
-
-    /// A tree source over this repository's object database, for
-    /// [`crate::git::tree_diff::TreeDiff`].
-    pub fn trees(&self) -> crate::git::tree_diff::OdbTrees<'_> {
-        crate::git::tree_diff::OdbTrees {
-            repo: &self.repo,
-            path: self.path.clone(),
-        }
-    }
-
-    /// A tree source reading packs directly (see
-    /// [`crate::git::tree_diff::PackTrees`]), keeping `budget` bytes of
-    /// decoded pack entries.
-    pub fn pack_trees(&self, budget: usize) -> crate::git::tree_diff::PackTrees<'_> {
-        crate::git::tree_diff::PackTrees::new(self.trees(), &self.objects_dir(), budget)
     }
 
     pub fn has_commit_graph(&self) -> bool {
@@ -504,7 +504,6 @@ impl Repo {
 
     /// Selects commits with `git rev-list` semantics.
     pub fn select(&mut self, selection: &Selection, m: &mut StageMetrics) -> Result<Selected> {
-        let timer = StageTimer::start();
         let mut ref_tips = Vec::new();
         let (tips, hidden, explicit) = match selection {
             Selection::Head => (vec![self.resolve("HEAD")?], Vec::new(), true),
@@ -648,7 +647,6 @@ impl Repo {
         }
         selected.shallow_roots.sort();
         m.items_out = selected.commits.len() as u64;
-        timer.finish(m);
         Ok(selected)
     }
 }

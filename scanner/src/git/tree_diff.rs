@@ -17,8 +17,8 @@
 //! objects are kept in a byte-bounded cache keyed by id; entries are parsed
 //! in place with `gix::objs::TreeRefIter`, without allocating.
 //!
-//! Trees are read from the packs by [`PackTrees`] (own delta resolution,
-//! caching bases and chain intermediates), through gix otherwise.
+//! Trees are read from the packs by [`PackTrees`] (the pack component's
+//! decoder, caching bases and chain intermediates), through gix otherwise.
 //!
 //! [`diff_commits`] runs the diffs of a range of commits newest first (so
 //! each tree's delta base is usually still cached); [`walk_ref_tips`]
@@ -34,6 +34,7 @@
 
 use crate::git::error::{Error, Result};
 use crate::git::metrics::StageMetrics;
+use crate::git::odb::{Decoder, GenCache, Limits, Packs, RecentEntries};
 use crate::git::repo::{Repo, Selected};
 use crate::sink::ChangeKind;
 use gix::ObjectId;
@@ -58,30 +59,22 @@ pub trait TreeSource {
     }
 }
 
-/// Largest tree (or tree delta) the pack path decodes; larger ones go
-/// through gix.
-const PACK_TREE_MAX: usize = 64 << 20;
+/// Largest tree (and tree delta) decoded from a pack; a larger one is an
+/// error naming it, not an allocation.
+const PACK_TREE_MAX: u64 = 64 << 20;
 
-/// Reads trees straight from the packs (multi-pack-index or `.idx`
-/// lookup, our own delta resolution), with a byte-bounded cache of decoded
-/// pack entries keyed by (pack, offset) that keeps delta bases and every
-/// intermediate of a chain. Trees not in a pack, and entries this path
-/// cannot decode, are read through gix ([`OdbTrees`]), which reports errors.
-// PERF: gix's pack cache keeps only the final object of each lookup, never
-// a base object, so every chain ending in a whole tree inflated that tree
-// again (3.7 of 5.2 G instructions of tree inflate were whole trees).
-// `scanner blobs large --all --threads 2`, 7 interleaved runs: median
-// 1.38 s (1.36-1.52) → 1.20 s (1.11-1.32), CPU 2.61 → 2.26 s, peak RSS
-// 164 → 163 MB; tree_diff.wall_ns ≈ 1.03 s.
+/// Reads trees straight from the packs through the pack component's
+/// decoder, with a byte-bounded cache of decoded pack entries
+/// ([`RecentEntries`]) that keeps delta bases and every intermediate of a
+/// chain. Trees in no pack (loose, or in an alternate's loose objects) are
+/// read through gix ([`OdbTrees`]). A tree whose pack entry cannot be
+/// decoded is an error naming the pack, the offset and why.
 pub struct PackTrees<'a> {
     odb: OdbTrees<'a>,
-    mapping: Option<crate::git::mapping::Mapping>,
-    packs: Vec<Option<Option<memmap2::Mmap>>>,
-    cache: EntryMap,
-    inflate: gix::zlib::Decompress,
-    delta: Vec<u8>,
+    packs: &'a Packs,
+    decoder: Decoder,
+    cache: RecentEntries,
     out: Vec<u8>,
-    chain: Vec<(u64, gix::odb::pack::data::Entry)>,
 }
 
 impl std::fmt::Debug for PackTrees<'_> {
@@ -93,180 +86,71 @@ impl std::fmt::Debug for PackTrees<'_> {
     }
 }
 
-/// Hashes a packed (pack, offset) key with one multiplication.
-#[derive(Default, Clone, Copy, Debug)]
-struct OffsetHasher(u64);
-
-impl std::hash::Hasher for OffsetHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        }
-    }
-    fn write_u64(&mut self, v: u64) {
-        self.0 = (self.0 ^ v).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    }
-}
-
-/// A byte-bounded cache of shared buffers in two generations: entries are
-/// inserted into the current one; when it would exceed half the budget it
-/// becomes the old one (the previous old one is dropped) and a new current
-/// one starts. A hit in the old generation moves the entry to the current
-/// one, so whatever the walk keeps using survives every rotation, and the
-/// cache never drops below half its budget once warm. Both maps keep their
-/// capacity across rotations.
-// PERF: was one map cleared completely when full, so after each clear the
-// trees (and delta bases) of the very next commits were loaded and inflated
-// again. `scanner blobs large --all --threads 2`: tree loads 454 k →
-// 399 k (bytes 548 → 480 MB); callgrind, whole run 14.89 → 11.62 G
-// instructions; output identical; `scanner scan large --all` peak RSS
-// 205 → 209 MB (the old generation holds no more than was kept before).
-struct GenCache<K, S> {
-    cur: std::collections::HashMap<K, Arc<[u8]>, S>,
-    old: std::collections::HashMap<K, Arc<[u8]>, S>,
-    cur_bytes: usize,
-    budget: usize,
-}
-
-impl<K, S> std::fmt::Debug for GenCache<K, S> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GenCache")
-            .field("cur", &self.cur.len())
-            .field("old", &self.old.len())
-            .field("cur_bytes", &self.cur_bytes)
-            .field("budget", &self.budget)
-            .finish()
-    }
-}
-
-impl<K: Eq + std::hash::Hash + Copy, S: std::hash::BuildHasher + Default> GenCache<K, S> {
-    fn new(budget: usize) -> Self {
-        GenCache {
-            cur: Default::default(),
-            old: Default::default(),
-            cur_bytes: 0,
-            budget,
-        }
-    }
-
-    fn get(&mut self, k: &K) -> Option<Arc<[u8]>> {
-        if let Some(t) = self.cur.get(k) {
-            return Some(Arc::clone(t));
-        }
-        let t = self.old.remove(k)?;
-        self.insert(*k, &t);
-        Some(t)
-    }
-
-    fn insert(&mut self, k: K, t: &Arc<[u8]>) {
-        if self.cur_bytes + t.len() > self.budget / 2 {
-            std::mem::swap(&mut self.cur, &mut self.old);
-            self.cur.clear();
-            self.cur_bytes = 0;
-        }
-        self.cur_bytes += t.len();
-        self.cur.insert(k, Arc::clone(t));
-    }
-
-    /// Bytes held by the current generation.
-    fn bytes(&self) -> usize {
-        self.cur_bytes
-    }
-}
-
-/// Decoded pack entries by `pack << 48 | offset`.
-type EntryMap = GenCache<u64, std::hash::BuildHasherDefault<OffsetHasher>>;
-
-fn entry_key(pack: u32, offset: u64) -> u64 {
-    (u64::from(pack) << 48) ^ offset
-}
-
 impl<'a> PackTrees<'a> {
-    /// `budget`: bytes of decoded pack entries kept.
-    pub fn new(odb: OdbTrees<'a>, objects_dir: &Path, budget: usize) -> Self {
-        let mapping = crate::git::mapping::map(objects_dir, &[], &mut StageMetrics::default()).ok();
-        let n = mapping.as_ref().map_or(0, |m| m.packs.len());
+    /// Trees of `repo`, reading its packs through `packs`; `budget`: bytes
+    /// of decoded pack entries kept.
+    pub fn new(odb: OdbTrees<'a>, packs: &'a Packs, budget: usize) -> Self {
         PackTrees {
             odb,
-            mapping,
-            packs: (0..n).map(|_| None).collect(),
-            cache: GenCache::new(budget),
-            inflate: gix::zlib::Decompress::new(),
-            delta: Vec::new(),
+            packs,
+            decoder: Decoder::new(Limits {
+                object: PACK_TREE_MAX,
+                delta: PACK_TREE_MAX,
+            }),
+            cache: RecentEntries::new(budget),
             out: Vec::new(),
-            chain: Vec::new(),
         }
     }
 
-    /// The tree from its pack; `None`: not packed, or not decodable here.
-    fn read_packed(&mut self, id: &ObjectId) -> Option<Arc<[u8]>> {
-        use crate::git::pack_exec::{apply_delta, inflate_exact};
-        use crate::git::plan::{MAX_CHAIN, base_of, entry_at, open_pack};
-        let mapping = self.mapping.as_ref()?;
-        let (pack, offset) = mapping.find(id)?;
-        let slot = self.packs.get_mut(pack as usize)?;
-        if slot.is_none() {
-            let path = mapping.packs.get(pack as usize)?;
-            *slot = Some(open_pack(path).ok());
-        }
-        let data: &[u8] = slot.as_ref()?.as_ref()?;
-        self.chain.clear();
-        let mut cur = offset;
-        let mut base = loop {
-            if let Some(t) = self.cache.get(&entry_key(pack, cur)) {
-                break t;
-            }
-            if self.chain.len() > MAX_CHAIN {
-                return None;
-            }
-            let e = entry_at(data, cur).ok()?;
-            if e.header.is_delta() {
-                let b = base_of(&e, pack, mapping).ok()??;
-                if self.chain.iter().any(|(o, _)| *o == b) {
-                    return None;
-                }
-                self.chain.push((cur, e));
-                cur = b;
-                continue;
-            }
-            if e.header.as_kind() != Some(gix::objs::Kind::Tree) {
-                return None;
-            }
-            let size = usize::try_from(e.decompressed_size).ok()?;
-            if size > PACK_TREE_MAX {
-                return None;
-            }
-            let input = data.get(e.data_offset as usize..)?;
-            inflate_exact(&mut self.inflate, input, size, &mut self.out).ok()?;
-            let t: Arc<[u8]> = Arc::from(self.out.as_slice());
-            self.cache.insert(entry_key(pack, cur), &t);
-            break t;
+    /// The tree from its pack; `Ok(None)`: in no pack.
+    fn read_packed(&mut self, id: &ObjectId) -> Result<Option<Arc<[u8]>>> {
+        let Some((pack_id, offset)) = self.packs.find(id) else {
+            return Ok(None);
         };
-        while let Some((at, e)) = self.chain.pop() {
-            let size = usize::try_from(e.decompressed_size).ok()?;
-            if size > PACK_TREE_MAX {
-                return None;
-            }
-            let input = data.get(e.data_offset as usize..)?;
-            inflate_exact(&mut self.inflate, input, size, &mut self.delta).ok()?;
-            apply_delta(&base, &self.delta, &mut self.out).ok()?;
-            if self.out.len() > PACK_TREE_MAX {
-                return None;
-            }
-            let t: Arc<[u8]> = Arc::from(self.out.as_slice());
-            self.cache.insert(entry_key(pack, at), &t);
-            base = t;
+        if let Some(t) = self.cache.shared(pack_id, offset) {
+            return Ok(Some(t));
         }
-        Some(base)
+        let pack_path = || self.packs.paths[pack_id as usize].clone();
+        let pack = match self.packs.file(pack_id) {
+            Some(Ok(pack)) => pack,
+            Some(Err(message)) => {
+                return Err(Error::Object {
+                    path: pack_path(),
+                    what: "tree",
+                    oid: *id,
+                    message: message.clone(),
+                });
+            }
+            None => return Ok(None),
+        };
+        let decoded = self
+            .decoder
+            .decode(pack, self.packs, offset, &mut self.out, &mut self.cache)
+            .map_err(|e| Error::Decode {
+                pack: pack_path(),
+                what: "tree",
+                oid: *id,
+                source: Box::new(e),
+            })?;
+        if decoded.kind != gix::objs::Kind::Tree {
+            return Err(Error::Object {
+                path: self.odb.path.clone(),
+                what: "tree",
+                oid: *id,
+                message: format!("expected a tree, found a {}", decoded.kind),
+            });
+        }
+        Ok(Some(
+            self.cache
+                .shared(pack_id, offset)
+                .unwrap_or_else(|| Arc::from(self.out.as_slice())),
+        ))
     }
 }
 
 impl TreeSource for PackTrees<'_> {
     fn load_tree(&mut self, id: &ObjectId, buf: &mut Vec<u8>) -> Result<()> {
-        match self.read_packed(id) {
+        match self.read_packed(id)? {
             Some(t) => {
                 buf.clear();
                 buf.extend_from_slice(&t);
@@ -277,7 +161,7 @@ impl TreeSource for PackTrees<'_> {
     }
 
     fn load_shared(&mut self, id: &ObjectId, buf: &mut Vec<u8>) -> Result<Arc<[u8]>> {
-        match self.read_packed(id) {
+        match self.read_packed(id)? {
             Some(t) => Ok(t),
             None => {
                 self.odb.load_tree(id, buf)?;
@@ -289,8 +173,30 @@ impl TreeSource for PackTrees<'_> {
 
 /// Reads trees from a gix object database.
 pub struct OdbTrees<'a> {
-    pub(crate) repo: &'a gix::Repository,
-    pub(crate) path: PathBuf,
+    repo: &'a gix::Repository,
+    path: PathBuf,
+}
+
+impl<'a> OdbTrees<'a> {
+    /// Trees of the gix handle `repo` of the repository at `path`.
+    pub fn new(repo: &'a gix::Repository, path: &Path) -> Self {
+        OdbTrees {
+            repo,
+            path: path.to_owned(),
+        }
+    }
+
+    /// Trees of `repo`, through gix only.
+    pub fn of(repo: &'a Repo) -> Self {
+        Self::new(&repo.repo, repo.path())
+    }
+}
+
+impl<'a> PackTrees<'a> {
+    /// Trees of `repo`: its packs directly, gix for the rest.
+    pub fn of(repo: &'a Repo, budget: usize) -> Self {
+        PackTrees::new(OdbTrees::of(repo), &repo.packs, budget)
+    }
 }
 
 impl std::fmt::Debug for OdbTrees<'_> {
@@ -515,12 +421,12 @@ impl TreeDiff {
     fn tree(&mut self, src: &mut impl TreeSource, id: &ObjectId) -> Result<Arc<[u8]>> {
         if let Some(t) = self.cache.get(id) {
             self.metrics.cache_hits += 1;
-            return Ok(t);
+            return Ok(Arc::clone(t));
         }
         self.metrics.cache_misses += 1;
         let t = src.load_shared(id, &mut self.load_buf)?;
         self.metrics.bytes_in += t.len() as u64;
-        self.cache.insert(*id, &t);
+        self.cache.insert(*id, Arc::clone(&t));
         Ok(t)
     }
 
@@ -862,13 +768,14 @@ impl Lanes {
 const WORKER_STACK: usize = 64 << 20;
 
 /// [`diff_commits`] over all selected commits on `threads` workers, each with
-/// its own repository handle and caches of trees and decoded pack entries
-/// (from `cache_budget / threads`, see [`split_budget`]). Workers take batches of consecutive commits (see
+/// its own gix handle (a clone of `repo`'s, for trees in no pack) and caches
+/// of trees and decoded pack entries (from `cache_budget / threads`, see
+/// [`split_budget`]); all share `repo`'s packs and their index. Workers take batches of consecutive commits (see
 /// [`Lanes`]), each diffed newest first, and send their introductions through a bounded channel to the
 /// calling thread, which passes them to `offer` (dedupe, which does not
 /// depend on arrival order). Returns what the workers did, summed.
 pub fn diff_parallel(
-    repo_path: &Path,
+    repo: &Repo,
     selected: &Selected,
     threads: usize,
     cache_budget: usize,
@@ -880,12 +787,13 @@ pub fn diff_parallel(
     let (tx, rx) = crossbeam_channel::bounded::<Result<Batch>>(threads * 2);
     std::thread::scope(|scope| {
         let mut handles = Vec::with_capacity(threads);
+        let (repo_path, packs) = (repo.path(), &repo.packs);
         for me in 0..threads {
             let (tx, lanes, stop) = (tx.clone(), &lanes, &stop);
             let work = move || -> Result<DiffTotals> {
-                let repo = Repo::open(repo_path)?;
+                let handle = Repo::open_handle(repo_path)?;
                 let (packed, trees) = split_budget(cache_budget / threads);
-                let mut src = repo.pack_trees(packed);
+                let mut src = PackTrees::new(OdbTrees::new(&handle, repo_path), packs, packed);
                 let mut td = TreeDiff::new(trees, repo_path.to_owned());
                 let mut diffs = 0;
                 while !stop.load(AtomicOrdering::Relaxed) {

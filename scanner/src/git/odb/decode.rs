@@ -1,0 +1,234 @@
+//! The decoder: a pack entry's bytes, delta chain resolved.
+
+use super::cache::BaseCache;
+use super::chain::{ChainWalk, Link};
+use super::delta::{apply_delta, result_size};
+use super::error::DecodeError;
+use super::file::PackFile;
+use super::index::Packs;
+use super::inflate::inflate_exact;
+use gix::objs::Kind;
+use gix::zlib::Decompress;
+
+/// The largest sizes the decoder accepts from headers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest object (a base object or a delta's result).
+    pub object: u64,
+    /// Largest inflated delta (its instructions).
+    pub delta: u64,
+}
+
+impl Limits {
+    /// Objects up to `max` bytes. A delta's instructions are at most its
+    /// result plus one opcode per 127 inserted bytes and the two size
+    /// headers, hence the slack.
+    pub fn objects_up_to(max: u64) -> Limits {
+        Limits {
+            object: max,
+            delta: max.saturating_add(max / 64 + 64),
+        }
+    }
+}
+
+/// What one [`Decoder::decode`] produced.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DecodeOutcome {
+    /// The object's kind (a delta's is its chain's base object's).
+    pub kind: Kind,
+}
+
+/// Running totals of a decoder, for the stage's metrics.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DecodeCounts {
+    /// Entries inflated (base objects and deltas).
+    pub inflated: u64,
+    /// Compressed bytes those inflations consumed.
+    pub packed_bytes: u64,
+    /// Delta bases found in the cache, and not found (the object itself is
+    /// not counted).
+    pub base_hits: u64,
+    pub base_misses: u64,
+}
+
+/// Decoding state a caller owns and reuses: the inflater, scratch buffers
+/// and the chain walk's links. After warm-up, decoding allocates only what
+/// the cache keeps.
+pub struct Decoder {
+    pub(super) inflate: Decompress,
+    cur: Vec<u8>,
+    next: Vec<u8>,
+    delta: Vec<u8>,
+    links: Vec<Link>,
+    pub(super) limits: Limits,
+    pub counts: DecodeCounts,
+}
+
+impl std::fmt::Debug for Decoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Decoder")
+            .field("limits", &self.limits)
+            .field("counts", &self.counts)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Decoder {
+    pub fn new(limits: Limits) -> Self {
+        Decoder {
+            inflate: Decompress::new(),
+            cur: Vec::new(),
+            next: Vec::new(),
+            delta: Vec::new(),
+            links: Vec::new(),
+            limits,
+            counts: DecodeCounts::default(),
+        }
+    }
+
+    fn checked(limit: u64, offset: u64, size: u64) -> Result<usize, DecodeError> {
+        let too_large = DecodeError::TooLarge {
+            offset,
+            size,
+            limit,
+        };
+        if size > limit {
+            return Err(too_large);
+        }
+        usize::try_from(size).map_err(|_| too_large)
+    }
+
+    /// Inflates the delta of `link` into `self.delta` and checks the sizes
+    /// it announces.
+    fn load_delta(&mut self, data: &[u8], link: &Link) -> Result<(), DecodeError> {
+        let size = Self::checked(self.limits.delta, link.offset, link.entry.decompressed_size)?;
+        let input = data.get(link.entry.data_offset as usize..).unwrap_or(&[]);
+        self.counts.packed_bytes +=
+            inflate_exact(&mut self.inflate, input, size, &mut self.delta, link.offset)?;
+        self.counts.inflated += 1;
+        let result = result_size(&self.delta).map_err(|problem| DecodeError::Delta {
+            offset: link.offset,
+            problem,
+        })?;
+        Self::checked(self.limits.object, link.offset, result)?;
+        Ok(())
+    }
+
+    /// Decodes the entry at `offset` of `pack` into `out` (replacing its
+    /// contents), resolving its delta chain through `cache`: the walk stops
+    /// at the first cached entry, or at the base object, which is inflated.
+    /// Every entry decoded on the way is offered to the cache.
+    pub fn decode(
+        &mut self,
+        pack: &PackFile,
+        packs: &Packs,
+        offset: u64,
+        out: &mut Vec<u8>,
+        cache: &mut impl BaseCache,
+    ) -> Result<DecodeOutcome, DecodeError> {
+        let data = pack.data();
+        let mut links = std::mem::take(&mut self.links);
+        let walked = self.walk(pack, packs, offset, &mut links, cache);
+        let result = walked.and_then(|hit| self.resolve(pack, data, &links, hit, out, cache));
+        self.links = links;
+        result
+    }
+
+    /// Walks the chain down to a cached entry (returned) or the base object
+    /// (the last link).
+    fn walk(
+        &mut self,
+        pack: &PackFile,
+        packs: &Packs,
+        offset: u64,
+        links: &mut Vec<Link>,
+        cache: &mut impl BaseCache,
+    ) -> Result<Option<u64>, DecodeError> {
+        let mut walk = ChainWalk::new(pack, packs, offset, links);
+        while let Some(cur) = walk.next_offset() {
+            if cache.get(pack.id, cur).is_some() {
+                if cur != offset {
+                    self.counts.base_hits += 1;
+                }
+                return Ok(Some(cur));
+            }
+            if cur != offset {
+                self.counts.base_misses += 1;
+            }
+            walk.advance()?;
+        }
+        Ok(None)
+    }
+
+    /// Applies the walked chain: from the cached entry `hit`, or from the
+    /// base object (the last link), up to the object at `links[0]`.
+    fn resolve(
+        &mut self,
+        pack: &PackFile,
+        data: &[u8],
+        links: &[Link],
+        hit: Option<u64>,
+        out: &mut Vec<u8>,
+        cache: &mut impl BaseCache,
+    ) -> Result<DecodeOutcome, DecodeError> {
+        let (kind, deltas) = match hit {
+            Some(at) => {
+                let Some((last, rest)) = links.split_last() else {
+                    // The object itself is cached.
+                    let (kind, bytes) = cache
+                        .get(pack.id, at)
+                        .ok_or(DecodeError::CacheForgot { offset: at })?;
+                    out.clear();
+                    out.extend_from_slice(bytes);
+                    return Ok(DecodeOutcome { kind });
+                };
+                // The first delta applies straight to the cached base.
+                self.load_delta(data, last)?;
+                let (kind, base) = cache
+                    .get(pack.id, at)
+                    .ok_or(DecodeError::CacheForgot { offset: at })?;
+                apply_delta(base, &self.delta, &mut self.cur).map_err(|problem| {
+                    DecodeError::Delta {
+                        offset: last.offset,
+                        problem,
+                    }
+                })?;
+                cache.offer(pack.id, last.offset, kind, &self.cur);
+                (kind, rest)
+            }
+            None => {
+                // The walk reads at least one header unless the object is
+                // cached, so there is a last link here.
+                let Some((base, rest)) = links.split_last() else {
+                    return Err(DecodeError::CacheForgot { offset: 0 });
+                };
+                let kind = base.entry.header.as_kind().unwrap_or(Kind::Blob);
+                let size = Self::checked(
+                    self.limits.object,
+                    base.offset,
+                    base.entry.decompressed_size,
+                )?;
+                let input = data.get(base.entry.data_offset as usize..).unwrap_or(&[]);
+                self.counts.packed_bytes +=
+                    inflate_exact(&mut self.inflate, input, size, &mut self.cur, base.offset)?;
+                self.counts.inflated += 1;
+                cache.offer(pack.id, base.offset, kind, &self.cur);
+                (kind, rest)
+            }
+        };
+        // The remaining deltas, innermost first.
+        for link in deltas.iter().rev() {
+            self.load_delta(data, link)?;
+            apply_delta(&self.cur, &self.delta, &mut self.next).map_err(|problem| {
+                DecodeError::Delta {
+                    offset: link.offset,
+                    problem,
+                }
+            })?;
+            std::mem::swap(&mut self.cur, &mut self.next);
+            cache.offer(pack.id, link.offset, kind, &self.cur);
+        }
+        std::mem::swap(out, &mut self.cur);
+        Ok(DecodeOutcome { kind })
+    }
+}
