@@ -99,13 +99,6 @@ impl Paths {
         id
     }
 
-    pub fn len(&self) -> usize {
-        self.list.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.list.is_empty()
-    }
 }
 
 /// Compares contexts in canonical order (commit rank, path bytes, parent).
