@@ -29,3 +29,6 @@ report: setup
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+	# The library as users build it: without the `internals` feature that
+	# the crate's own tests and benches turn on.
+	$(CARGO) clippy -p scanner --lib --locked -- -D warnings
