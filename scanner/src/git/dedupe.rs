@@ -98,7 +98,6 @@ impl Paths {
         self.map.insert(path.into(), id);
         id
     }
-
 }
 
 /// Compares contexts in canonical order (commit rank, path bytes, parent).

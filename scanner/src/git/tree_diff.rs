@@ -142,7 +142,7 @@ impl<'a> PackTrees<'a> {
         }
         Ok(Some(
             self.cache
-                .shared(pack_id, offset)
+                .take_last(pack_id, offset)
                 .unwrap_or_else(|| Arc::from(self.out.as_slice())),
         ))
     }
@@ -421,7 +421,7 @@ impl TreeDiff {
     fn tree(&mut self, src: &mut impl TreeSource, id: &ObjectId) -> Result<Arc<[u8]>> {
         if let Some(t) = self.cache.get(id) {
             self.metrics.cache_hits += 1;
-            return Ok(Arc::clone(t));
+            return Ok(t);
         }
         self.metrics.cache_misses += 1;
         let t = src.load_shared(id, &mut self.load_buf)?;

@@ -9,8 +9,12 @@ use std::sync::Arc;
 /// The decoder offers every entry it decodes (bases, intermediates and the
 /// object itself); the policy decides what to keep.
 pub trait BaseCache {
-    /// The decoded entry at `offset` of pack `pack`, if cached.
-    fn get(&mut self, pack: u32, offset: u64) -> Option<(Kind, &[u8])>;
+    /// Whether the entry at `offset` of pack `pack` is cached.
+    fn contains(&self, pack: u32, offset: u64) -> bool;
+    /// Calls `f` with the cached entry at `offset` of pack `pack`, if any.
+    /// (A closure rather than a returned borrow: a two-generation cache can
+    /// then answer with one lookup.)
+    fn with<R>(&mut self, pack: u32, offset: u64, f: impl FnOnce(Kind, &[u8]) -> R) -> Option<R>;
     /// Offers a just-decoded entry.
     fn offer(&mut self, pack: u32, offset: u64, kind: Kind, bytes: &[u8]);
 }
@@ -57,12 +61,18 @@ impl<K: Eq + std::hash::Hash + Copy, S: std::hash::BuildHasher + Default> GenCac
     }
 
     /// The entry for `k`, moved to the current generation if it was old.
-    pub fn get(&mut self, k: &K) -> Option<&Arc<[u8]>> {
-        if !self.cur.contains_key(k) {
-            let t = self.old.remove(k)?;
-            self.insert(*k, t);
+    pub fn get(&mut self, k: &K) -> Option<Arc<[u8]>> {
+        if let Some(t) = self.cur.get(k) {
+            return Some(Arc::clone(t));
         }
-        self.cur.get(k)
+        let t = self.old.remove(k)?;
+        self.insert(*k, Arc::clone(&t));
+        Some(t)
+    }
+
+    /// Whether either generation holds `k`.
+    pub fn contains(&self, k: &K) -> bool {
+        self.cur.contains_key(k) || self.old.contains_key(k)
     }
 
     pub fn insert(&mut self, k: K, t: Arc<[u8]>) {
@@ -114,18 +124,30 @@ fn entry_key(pack: u32, offset: u64) -> u64 {
 #[derive(Debug)]
 pub struct RecentEntries {
     map: GenCache<u64, std::hash::BuildHasherDefault<OffsetHasher>>,
+    /// The entry offered last, so the caller takes the object it just
+    /// decoded without another lookup.
+    last: Option<(u64, Arc<[u8]>)>,
 }
 
 impl RecentEntries {
     pub fn new(budget: usize) -> Self {
         RecentEntries {
             map: GenCache::new(budget),
+            last: None,
         }
     }
 
     /// The cached tree at (`pack`, `offset`), shared.
     pub fn shared(&mut self, pack: u32, offset: u64) -> Option<Arc<[u8]>> {
-        self.map.get(&entry_key(pack, offset)).map(Arc::clone)
+        self.map.get(&entry_key(pack, offset))
+    }
+
+    /// The tree offered last, if it is the one at (`pack`, `offset`).
+    pub fn take_last(&mut self, pack: u32, offset: u64) -> Option<Arc<[u8]>> {
+        match self.last.take() {
+            Some((k, t)) if k == entry_key(pack, offset) => Some(t),
+            _ => None,
+        }
     }
 
     pub fn bytes(&self) -> usize {
@@ -134,17 +156,23 @@ impl RecentEntries {
 }
 
 impl BaseCache for RecentEntries {
-    fn get(&mut self, pack: u32, offset: u64) -> Option<(Kind, &[u8])> {
+    fn contains(&self, pack: u32, offset: u64) -> bool {
+        self.map.contains(&entry_key(pack, offset))
+    }
+
+    fn with<R>(&mut self, pack: u32, offset: u64, f: impl FnOnce(Kind, &[u8]) -> R) -> Option<R> {
         self.map
             .get(&entry_key(pack, offset))
-            .map(|t| (Kind::Tree, &**t))
+            .map(|t| f(Kind::Tree, &t))
     }
 
     /// Keeps trees only: a chain that ends elsewhere is not a tree's, and
     /// its caller reports the kind.
     fn offer(&mut self, pack: u32, offset: u64, kind: Kind, bytes: &[u8]) {
         if kind == Kind::Tree {
-            self.map.insert(entry_key(pack, offset), Arc::from(bytes));
+            let (k, t) = (entry_key(pack, offset), Arc::<[u8]>::from(bytes));
+            self.map.insert(k, Arc::clone(&t));
+            self.last = Some((k, t));
         }
     }
 }
@@ -215,8 +243,12 @@ impl PlannedBases {
 }
 
 impl BaseCache for PlannedBases {
-    fn get(&mut self, _pack: u32, offset: u64) -> Option<(Kind, &[u8])> {
-        self.map.get(&offset).map(|(k, v)| (*k, v.as_slice()))
+    fn contains(&self, _pack: u32, offset: u64) -> bool {
+        self.map.contains_key(&offset)
+    }
+
+    fn with<R>(&mut self, _pack: u32, offset: u64, f: impl FnOnce(Kind, &[u8]) -> R) -> Option<R> {
+        self.map.get(&offset).map(|(k, v)| f(*k, v))
     }
 
     fn offer(&mut self, _pack: u32, offset: u64, kind: Kind, bytes: &[u8]) {

@@ -116,8 +116,9 @@ impl Decoder {
 
     /// Decodes the entry at `offset` of `pack` into `out` (replacing its
     /// contents), resolving its delta chain through `cache`: the walk stops
-    /// at the first cached entry, or at the base object, which is inflated.
-    /// Every entry decoded on the way is offered to the cache.
+    /// at the first cached base, or at the base object, which is inflated.
+    /// Every entry decoded on the way, the object included, is offered to
+    /// the cache.
     pub fn decode(
         &mut self,
         pack: &PackFile,
@@ -134,8 +135,9 @@ impl Decoder {
         result
     }
 
-    /// Walks the chain down to a cached entry (returned) or the base object
-    /// (the last link).
+    /// Walks the chain down to a cached base (returned) or the base object
+    /// (the last link). The object itself is not looked up: a caller that
+    /// may have it cached asks the cache first.
     fn walk(
         &mut self,
         pack: &PackFile,
@@ -146,13 +148,11 @@ impl Decoder {
     ) -> Result<Option<u64>, DecodeError> {
         let mut walk = ChainWalk::new(pack, packs, offset, links);
         while let Some(cur) = walk.next_offset() {
-            if cache.get(pack.id, cur).is_some() {
-                if cur != offset {
-                    self.counts.base_hits += 1;
-                }
-                return Ok(Some(cur));
-            }
             if cur != offset {
+                if cache.contains(pack.id, cur) {
+                    self.counts.base_hits += 1;
+                    return Ok(Some(cur));
+                }
                 self.counts.base_misses += 1;
             }
             walk.advance()?;
@@ -160,7 +160,7 @@ impl Decoder {
         Ok(None)
     }
 
-    /// Applies the walked chain: from the cached entry `hit`, or from the
+    /// Applies the walked chain: from the cached base `hit`, or from the
     /// base object (the last link), up to the object at `links[0]`.
     fn resolve(
         &mut self,
@@ -171,37 +171,31 @@ impl Decoder {
         out: &mut Vec<u8>,
         cache: &mut impl BaseCache,
     ) -> Result<DecodeOutcome, DecodeError> {
-        let (kind, deltas) = match hit {
+        // A cached base is found below at least one delta, and a walk that
+        // reached the base object read its header: either way there is a
+        // last link.
+        let Some((last, rest)) = links.split_last() else {
+            return Err(DecodeError::CacheForgot { offset: 0 });
+        };
+        let kind = match hit {
             Some(at) => {
-                let Some((last, rest)) = links.split_last() else {
-                    // The object itself is cached.
-                    let (kind, bytes) = cache
-                        .get(pack.id, at)
-                        .ok_or(DecodeError::CacheForgot { offset: at })?;
-                    out.clear();
-                    out.extend_from_slice(bytes);
-                    return Ok(DecodeOutcome { kind });
-                };
                 // The first delta applies straight to the cached base.
                 self.load_delta(data, last)?;
-                let (kind, base) = cache
-                    .get(pack.id, at)
+                let (delta, cur) = (&self.delta, &mut self.cur);
+                let (kind, applied) = cache
+                    .with(pack.id, at, |kind, base| {
+                        (kind, apply_delta(base, delta, cur))
+                    })
                     .ok_or(DecodeError::CacheForgot { offset: at })?;
-                apply_delta(base, &self.delta, &mut self.cur).map_err(|problem| {
-                    DecodeError::Delta {
-                        offset: last.offset,
-                        problem,
-                    }
+                applied.map_err(|problem| DecodeError::Delta {
+                    offset: last.offset,
+                    problem,
                 })?;
                 cache.offer(pack.id, last.offset, kind, &self.cur);
-                (kind, rest)
+                kind
             }
             None => {
-                // The walk reads at least one header unless the object is
-                // cached, so there is a last link here.
-                let Some((base, rest)) = links.split_last() else {
-                    return Err(DecodeError::CacheForgot { offset: 0 });
-                };
+                let base = last;
                 let kind = base.entry.header.as_kind().unwrap_or(Kind::Blob);
                 let size = Self::checked(
                     self.limits.object,
@@ -213,9 +207,10 @@ impl Decoder {
                     inflate_exact(&mut self.inflate, input, size, &mut self.cur, base.offset)?;
                 self.counts.inflated += 1;
                 cache.offer(pack.id, base.offset, kind, &self.cur);
-                (kind, rest)
+                kind
             }
         };
+        let deltas = rest;
         // The remaining deltas, innermost first.
         for link in deltas.iter().rev() {
             self.load_delta(data, link)?;

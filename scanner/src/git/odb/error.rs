@@ -48,8 +48,9 @@ pub enum DecodeError {
     },
     #[error("delta at offset {offset}: {problem}")]
     Delta { offset: u64, problem: DeltaProblem },
-    /// A [`super::BaseCache`] that found an entry and then did not have it
-    /// on the next lookup: a bug in the cache policy, never the input's.
+    /// A base cache that said it held an entry and then did not have it, or
+    /// a chain walk that read nothing: a bug in the decoder or the cache
+    /// policy, never the input's.
     #[error("base cache lost the entry at offset {offset} between two lookups")]
     CacheForgot { offset: u64 },
 }
