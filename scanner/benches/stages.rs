@@ -23,7 +23,7 @@ fn tree_diff(c: &mut Criterion, h: &History) {
         ("history", h.tree_pairs()),
     ] {
         let mut src = PackTrees::of(h.repo, TREE_CACHE);
-        let mut td = TreeDiff::new(TREE_CACHE, h.repo_path.clone());
+        let mut td = TreeDiff::new(TREE_CACHE);
         // Warm-up outside the timing: every tree cached, path buffer grown.
         diff_pairs(&mut td, &mut src, &pairs);
         g.throughput(Throughput::Elements(h.entries_opened(&pairs)));

@@ -43,7 +43,7 @@ fn setup_tree_diff(full: bool) -> &'static mut TreeDiffInput {
         h.tree_pairs()
     };
     let mut src = PackTrees::of(h.repo, TREE_CACHE);
-    let mut td = TreeDiff::new(TREE_CACHE, h.repo_path.clone());
+    let mut td = TreeDiff::new(TREE_CACHE);
     diff_pairs(&mut td, &mut src, &pairs);
     leak(TreeDiffInput { td, src, pairs })
 }

@@ -78,7 +78,7 @@ fn tree_diff_does_not_allocate_per_entry_after_warmup() {
 
     let repo = Repo::open(r.path()).unwrap();
     let mut src = OdbTrees::of(&repo);
-    let mut td = TreeDiff::new(64 << 20, r.path().to_owned());
+    let mut td = TreeDiff::new(64 << 20);
     let entries = Cell::new(0u64);
     let mut emit = |_: &gix::ObjectId, path: &[u8], _| {
         entries.set(entries.get() + 1);
@@ -87,18 +87,18 @@ fn tree_diff_does_not_allocate_per_entry_after_warmup() {
     };
     // Warmup: loads and caches every tree, grows the path buffer.
     let cold = allocs();
-    td.diff(&mut src, None, &t1, &mut emit).unwrap();
-    td.diff(&mut src, Some(&t1), &t2, &mut emit).unwrap();
-    td.diff(&mut src, None, &t2, &mut emit).unwrap();
+    td.diff(&mut src, &t2, None, &t1, &mut emit).unwrap();
+    td.diff(&mut src, &t2, Some(&t1), &t2, &mut emit).unwrap();
+    td.diff(&mut src, &t2, None, &t2, &mut emit).unwrap();
     let warm = entries.get();
     assert!(allocs() > cold, "the counting allocator counts");
     assert_eq!(warm, 2000 + 6 + 2003);
 
     let before = allocs();
     for _ in 0..3 {
-        td.diff(&mut src, None, &t1, &mut emit).unwrap();
-        td.diff(&mut src, Some(&t1), &t2, &mut emit).unwrap();
-        td.diff(&mut src, None, &t2, &mut emit).unwrap();
+        td.diff(&mut src, &t2, None, &t1, &mut emit).unwrap();
+        td.diff(&mut src, &t2, Some(&t1), &t2, &mut emit).unwrap();
+        td.diff(&mut src, &t2, None, &t2, &mut emit).unwrap();
     }
     let during = allocs() - before;
     assert_eq!(entries.get() - warm, 3 * warm);
@@ -212,7 +212,7 @@ fn pack_exec_does_not_allocate_per_object() {
     let spill = tempfile::tempdir().unwrap();
     let mut dd = Dedupe::new(usize::MAX, spill.path().to_owned(), TableHashing::default());
     let mut src = PackTrees::of(&repo, 32 << 20);
-    let mut td = TreeDiff::new(32 << 20, built.repo.clone());
+    let mut td = TreeDiff::new(32 << 20);
     let n = selected.commits.len();
     diff_commits(
         &mut td,

@@ -5,6 +5,7 @@
 mod support;
 
 use scanner::git::{self, Error, Selection, SkipReason, Status};
+use std::collections::BTreeSet;
 use support::*;
 
 fn scan_err(opts: &git::Options) -> Error {
@@ -374,35 +375,99 @@ fn spill_directory_that_does_not_exist_is_an_error_naming_it() {
     assert!(e.to_string().contains("no-such-dir"));
 }
 
-#[test]
-fn missing_tree_is_an_error_naming_it_on_any_thread_count() {
-    let r = rich_repo();
-    let tree = r.oid("HEAD~10:dir");
-    remove_loose(r.path(), &tree.to_string());
+/// The blob ids of `tree` and its subtrees (`git ls-tree -r`).
+fn blobs_under(r: &TestRepo, tree: &str) -> BTreeSet<String> {
+    r.git(&["ls-tree", "-r", tree])
+        .lines()
+        .filter(|l| l.contains(" blob "))
+        .filter_map(|l| l.split_whitespace().nth(2).map(str::to_owned))
+        .collect()
+}
+
+/// Scans `r` with a damaged `tree` on 1 and 2 threads: the scan completes
+/// as Partial, names the tree (the same way on both), and delivers every
+/// blob of the undamaged scan except, at most, those the tree holds.
+fn damaged_tree_is_skipped(
+    r: &TestRepo,
+    tree: &str,
+    hidden: &BTreeSet<String>,
+    full: &BTreeSet<String>,
+    says: &str,
+) {
+    let mut reasons = Vec::new();
     for threads in [1, 2] {
         let mut opts = options(r.path(), Selection::All);
         opts.threads = threads;
-        let e = scan_err(&opts);
-        assert!(matches!(&e, Error::Object { what: "tree", .. }), "{e:?}");
-        assert!(
-            e.to_string().contains(&r.path().display().to_string()),
-            "{e}"
-        );
+        let (o, seen) = run(&opts);
+        assert_eq!(o.status, Status::Partial);
+        let damaged: Vec<_> = o
+            .skipped
+            .iter()
+            .filter(|s| matches!(s.reason, SkipReason::DamagedTree { .. }))
+            .collect();
+        assert_eq!(damaged.len(), 1, "{:?}", o.skipped);
+        assert_eq!(damaged[0].oid, r.oid(tree));
+        let text = damaged[0].reason.to_string();
+        assert!(text.contains(says), "{text}");
+        let got: BTreeSet<String> = seen.keys().cloned().collect();
+        assert!(got.is_subset(full), "only blobs of the history");
+        for b in full.difference(&got) {
+            assert!(
+                hidden.contains(b),
+                "blob {b} is outside the damaged tree but was lost"
+            );
+        }
+        assert!(got.len() < full.len(), "the damaged tree hid something");
+        reasons.push(o.skipped);
     }
+    assert_eq!(
+        reasons[0], reasons[1],
+        "the same report on any thread count"
+    );
+}
+
+/// The rich repository, the blobs an undamaged `--all` scan delivers, the
+/// tree the tests damage (`HEAD~10:dir`, already removed) and its blobs.
+fn repo_with_removed_tree() -> (TestRepo, BTreeSet<String>, String, BTreeSet<String>) {
+    let r = rich_repo();
+    let (_, seen) = run(&options(r.path(), Selection::All));
+    let full = seen.keys().cloned().collect();
+    let tree = r.oid("HEAD~10:dir").to_string();
+    let hidden = blobs_under(&r, &tree);
+    remove_loose(r.path(), &tree);
+    (r, full, tree, hidden)
+}
+
+#[test]
+fn missing_tree_is_skipped_naming_it_and_the_rest_is_scanned_on_any_thread_count() {
+    let (r, full, tree, hidden) = repo_with_removed_tree();
+    damaged_tree_is_skipped(&r, &tree, &hidden, &full, "missing");
+}
+
+#[test]
+fn malformed_tree_is_skipped_naming_it() {
+    // Same id, bytes that are not a tree: an entry with a mode of 9s.
+    let (r, full, tree, hidden) = repo_with_removed_tree();
+    let body = b"999999 x\0aaaaaaaaaaaaaaaaaaaa";
+    let mut raw = format!("tree {}\0", body.len()).into_bytes();
+    raw.extend_from_slice(body);
+    std::fs::write(loose_path(r.path(), &tree), zlib_stored(&raw)).unwrap();
+    damaged_tree_is_skipped(&r, &tree, &hidden, &full, "malformed entry");
 }
 
 #[test]
 fn spill_files_are_removed_when_the_scan_fails() {
     let r = rich_repo();
-    let tree = r.oid("HEAD~3^{tree}");
-    remove_loose(r.path(), &tree.to_string());
     let spill = tempfile::tempdir().unwrap();
     for threads in [1, 2] {
         let mut opts = options(r.path(), Selection::All);
         opts.threads = threads;
         opts.dedupe_budget = 0;
         opts.spill_dir = Some(spill.path().to_owned());
-        scan_err(&opts);
+        assert!(matches!(
+            git::scan(&opts, &FailingFactory),
+            Err(Error::Sink { .. })
+        ));
         assert_eq!(std::fs::read_dir(spill.path()).unwrap().count(), 0);
     }
 }

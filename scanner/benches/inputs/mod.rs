@@ -155,7 +155,7 @@ impl History {
         let mut candidates = Vec::new();
         let (packed, trees) = (TREE_CACHE, TREE_CACHE);
         let mut src = PackTrees::of(repo, packed);
-        let mut td = TreeDiff::new(trees, repo_path.clone());
+        let mut td = TreeDiff::new(trees);
         diff_commits(
             &mut td,
             &mut src,
@@ -269,8 +269,14 @@ pub fn diff_pairs(
         Ok(())
     };
     for (old, new) in pairs {
-        td.diff(src, old.as_ref(), new, &mut emit).must("tree diff");
+        td.diff(src, new, old.as_ref(), new, &mut emit)
+            .must("tree diff");
     }
+    assert!(
+        td.damage.is_empty(),
+        "benchmark input: damaged trees {:?}",
+        td.damage
+    );
     found
 }
 

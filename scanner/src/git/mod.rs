@@ -135,6 +135,18 @@ pub enum SkipReason {
     /// A shallow commit (the oid is the commit's): its parents are absent, so
     /// it was diffed against the empty tree, like git does.
     ShallowBoundary,
+    /// A tree (the oid is the tree's) that could not be read or parsed; the
+    /// diffs that met it went on without it, so the blobs only it holds were
+    /// not scanned. `seen_in`: of the commits (or ref-named trees) whose
+    /// diffs met it, the one with the smallest id, and `path` the tree's
+    /// path there (the same whatever the thread count); `diffs`: how many
+    /// diffs met it.
+    DamagedTree {
+        seen_in: ObjectId,
+        path: String,
+        diffs: u64,
+        message: String,
+    },
 }
 
 impl std::fmt::Display for SkipReason {
@@ -164,6 +176,15 @@ impl std::fmt::Display for SkipReason {
             SkipReason::ShallowBoundary => write!(
                 f,
                 "shallow commit: parents absent, diffed against the empty tree"
+            ),
+            SkipReason::DamagedTree {
+                seen_in,
+                path,
+                diffs,
+                message,
+            } => write!(
+                f,
+                "damaged tree, its blobs not scanned ({diffs} diff(s) met it, e.g. at '{path}' in {seen_in}): {message}"
             ),
         }
     }
@@ -240,6 +261,7 @@ pub fn scan<F: SinkFactory>(opts: &Options, factory: &F) -> Result<(Outcome, Vec
         return Err(Error::Options("threads must be at least 1".into()));
     }
     let mut stages = stage::Running::default();
+    let mut damage;
     let counter = opts.alloc_counter;
     let mut counts = Counts::default();
 
@@ -276,22 +298,25 @@ pub fn scan<F: SinkFactory>(opts: &Options, factory: &F) -> Result<(Outcome, Vec
         counts.diffs = t.diffs;
         counts.gitlinks = t.gitlinks;
         stages.tree_diff = t.metrics;
+        damage = t.damage;
         if !selected.ref_tips.is_empty() {
             let (packed, trees) = tree_diff::split_budget(opts.tree_cache_budget / opts.threads);
-            let mut td = tree_diff::TreeDiff::new(trees, opts.repo.clone());
+            let mut td = tree_diff::TreeDiff::new(trees);
             let mut src = tree_diff::PackTrees::of(&repo, packed);
             tree_diff::walk_ref_tips(&mut td, &mut src, &selected, &mut offer)?;
             counts.gitlinks += td.gitlinks;
             stages.tree_diff.add(&td.metrics);
+            damage.append(&mut td.damage);
         }
     } else {
         let (packed, trees) = tree_diff::split_budget(opts.tree_cache_budget);
-        let mut td = tree_diff::TreeDiff::new(trees, opts.repo.clone());
+        let mut td = tree_diff::TreeDiff::new(trees);
         let mut src = tree_diff::PackTrees::of(&repo, packed);
         counts.diffs = tree_diff::diff_commits(&mut td, &mut src, &selected, 0..n, &mut offer)?;
         tree_diff::walk_ref_tips(&mut td, &mut src, &selected, &mut offer)?;
         counts.gitlinks = td.gitlinks;
         stages.tree_diff = std::mem::take(&mut td.metrics);
+        damage = std::mem::take(&mut td.damage);
     }
     stages.tree_diff.items_in = counts.diffs;
     timer.finish(&mut stages.tree_diff);
@@ -372,6 +397,19 @@ pub fn scan<F: SinkFactory>(opts: &Options, factory: &F) -> Result<(Outcome, Vec
         oid,
         reason: SkipReason::ShallowBoundary,
     }));
+    skipped.extend(
+        tree_diff::merge_damage(damage)
+            .into_iter()
+            .map(|d| Skipped {
+                oid: d.tree,
+                reason: SkipReason::DamagedTree {
+                    seen_in: d.first_seen_in,
+                    path: String::from_utf8_lossy(&d.path).into_owned(),
+                    diffs: d.diffs,
+                    message: d.message,
+                },
+            }),
+    );
     skipped.sort_by(|a, b| {
         a.oid
             .cmp(&b.oid)

@@ -230,7 +230,6 @@ type TreeCache = GenCache<ObjectId, gix::hashtable::hash::Builder>;
 /// Diffs trees; owns the tree cache and the path buffer it reuses.
 #[derive(Debug)]
 pub struct TreeDiff {
-    repo_path: PathBuf,
     cache: TreeCache,
     path: Vec<u8>,
     load_buf: Vec<u8>,
@@ -239,6 +238,29 @@ pub struct TreeDiff {
     /// Gitlink entries passed over where a blob would have been reported
     /// (added, modified, or a blob turned into a gitlink).
     pub gitlinks: u64,
+    /// Trees that could not be read or parsed, once each (see
+    /// [`TreeDamage`]); `damaged_at` finds one by id.
+    pub damage: Vec<TreeDamage>,
+    damaged_at: gix::hashtable::HashMap<ObjectId, usize>,
+    /// What the diff in progress is of, for the damage it meets.
+    diffing: ObjectId,
+}
+
+/// A tree tree diff could not read (missing, corrupt, not a tree) or parse
+/// (a malformed entry, nesting past git's limit). The diff goes on without
+/// it: a damaged new-side tree hides the blobs only it holds (the part
+/// already walked is kept), a damaged old-side tree is taken as empty (its
+/// blobs count as introduced, which over-reports, never hides).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TreeDamage {
+    pub tree: ObjectId,
+    /// Of the commits (or trees that refs name) whose diffs met it, the one
+    /// with the smallest id, and the path of the tree there.
+    pub first_seen_in: ObjectId,
+    pub path: Vec<u8>,
+    pub message: String,
+    /// How many diffs met it.
+    pub diffs: u64,
 }
 
 /// git's tree-entry order: names compared bytewise, a tree's name as if it
@@ -407,35 +429,75 @@ fn identical_run(old: &[u8], new: &[u8]) -> usize {
 
 impl TreeDiff {
     /// `cache_budget` bounds the bytes of raw trees kept between commits.
-    pub fn new(cache_budget: usize, repo_path: PathBuf) -> Self {
+    pub fn new(cache_budget: usize) -> Self {
         TreeDiff {
-            repo_path,
             cache: TreeCache::new(cache_budget),
             path: Vec::with_capacity(256),
             load_buf: Vec::new(),
             metrics: StageMetrics::default(),
             gitlinks: 0,
+            damage: Vec::new(),
+            damaged_at: Default::default(),
+            diffing: ObjectId::null(gix::hash::Kind::Sha1),
         }
     }
 
-    fn tree(&mut self, src: &mut impl TreeSource, id: &ObjectId) -> Result<Arc<[u8]>> {
+    /// Records that tree `id` (at the current path) is damaged.
+    fn damaged(&mut self, id: &ObjectId, message: impl std::fmt::Display) {
+        if let Some(&i) = self.damaged_at.get(id) {
+            let d = &mut self.damage[i];
+            d.diffs += 1;
+            // The smallest id, so the record does not depend on which
+            // worker met the tree first.
+            if self.diffing < d.first_seen_in {
+                d.first_seen_in = self.diffing;
+                d.path.clone_from(&self.path);
+            }
+            return;
+        }
+        self.damaged_at.insert(*id, self.damage.len());
+        self.damage.push(TreeDamage {
+            tree: *id,
+            first_seen_in: self.diffing,
+            path: self.path.clone(),
+            message: message.to_string(),
+            diffs: 1,
+        });
+    }
+
+    /// The raw tree `id`, or `None` (recorded) when it cannot be read.
+    fn tree(&mut self, src: &mut impl TreeSource, id: &ObjectId) -> Option<Arc<[u8]>> {
         if let Some(t) = self.cache.get(id) {
             self.metrics.cache_hits += 1;
-            return Ok(t);
+            return Some(t);
+        }
+        if self.damaged_at.contains_key(id) {
+            self.damaged(id, "");
+            return None;
         }
         self.metrics.cache_misses += 1;
-        let t = src.load_shared(id, &mut self.load_buf)?;
-        self.metrics.bytes_in += t.len() as u64;
-        self.cache.insert(*id, Arc::clone(&t));
-        Ok(t)
+        match src.load_shared(id, &mut self.load_buf) {
+            Ok(t) => {
+                self.metrics.bytes_in += t.len() as u64;
+                self.cache.insert(*id, Arc::clone(&t));
+                Some(t)
+            }
+            Err(e) => {
+                self.damaged(id, e);
+                None
+            }
+        }
     }
 
     /// Reports every blob `new` introduces relative to `old` (`None`: the
     /// empty tree) as `emit(blob, path, change)`; an error from `emit` stops
-    /// the diff and is returned.
+    /// the diff and is returned. Damaged trees do not stop it: they are
+    /// recorded in [`TreeDiff::damage`], as met in the diff of `of` (a
+    /// commit, or the tree a ref names).
     pub fn diff<F>(
         &mut self,
         src: &mut impl TreeSource,
+        of: &ObjectId,
         old: Option<&ObjectId>,
         new: &ObjectId,
         emit: &mut F,
@@ -443,20 +505,12 @@ impl TreeDiff {
     where
         F: FnMut(&ObjectId, &[u8], ChangeKind) -> Result<()>,
     {
+        self.diffing = *of;
         self.path.clear();
         if old == Some(new) {
             return Ok(());
         }
         self.diff_trees(src, old, new, emit, 0)
-    }
-
-    fn corrupt(&self, id: &ObjectId, e: impl std::fmt::Display) -> Error {
-        Error::Object {
-            path: self.repo_path.clone(),
-            what: "tree",
-            oid: *id,
-            message: format!("corrupt tree: {e}"),
-        }
     }
 
     fn push_name(&mut self, name: &[u8]) -> usize {
@@ -468,20 +522,25 @@ impl TreeDiff {
         len
     }
 
-    /// The entry at `pos` of tree `id` (raw `buf`), `None` at the end.
+    /// The entry at `pos` of tree `id` (raw `buf`), `None` at the end or
+    /// at a malformed entry (recorded: the rest of the tree is unreadable).
     fn entry_at<'a>(
-        &self,
+        &mut self,
         buf: &'a [u8],
         pos: usize,
         id: &ObjectId,
-    ) -> Result<Option<(Entry<'a>, usize)>> {
+    ) -> Option<(Entry<'a>, usize)> {
         if pos >= buf.len() {
-            return Ok(None);
+            return None;
         }
-        match parse_entry(buf, pos) {
-            Some(e) => Ok(Some(e)),
-            None => Err(self.corrupt(id, format!("malformed entry at byte {pos}"))),
+        let e = parse_entry(buf, pos);
+        if e.is_none() {
+            self.damaged(
+                id,
+                format_args!("corrupt tree: malformed entry at byte {pos}"),
+            );
         }
+        e
     }
 
     fn diff_trees<F>(
@@ -496,20 +555,27 @@ impl TreeDiff {
         F: FnMut(&ObjectId, &[u8], ChangeKind) -> Result<()>,
     {
         if depth > MAX_DEPTH {
-            return Err(self.corrupt(new, "trees nested deeper than 4096 levels"));
+            self.damaged(new, "corrupt tree: nested deeper than 4096 levels");
+            return Ok(());
         }
-        let new_buf = self.tree(src, new)?;
+        let Some(new_buf) = self.tree(src, new) else {
+            return Ok(());
+        };
         let nb: &[u8] = &new_buf;
-        let Some(old) = old else {
-            // Everything in `new` is added.
+        // An unreadable old side counts as empty: everything in `new` is
+        // then added.
+        let old_buf = match old {
+            Some(old) => self.tree(src, old).map(|b| (old, b)),
+            None => None,
+        };
+        let Some((old, old_buf)) = old_buf else {
             let mut pos = 0;
-            while let Some((e, end)) = self.entry_at(nb, pos, new)? {
+            while let Some((e, end)) = self.entry_at(nb, pos, new) {
                 self.added(src, &e, emit, depth)?;
                 pos = end;
             }
             return Ok(());
         };
-        let old_buf = self.tree(src, old)?;
         let ob: &[u8] = &old_buf;
         // PERF: most entries of two versions of a directory are equal. The
         // entries wholly inside the trees' common byte prefix are the same
@@ -527,8 +593,8 @@ impl TreeDiff {
             start = end;
         }
         let (mut op, mut np) = (start, start);
-        let mut o = self.entry_at(ob, op, old)?;
-        let mut n = self.entry_at(nb, np, new)?;
+        let mut o = self.entry_at(ob, op, old);
+        let mut n = self.entry_at(nb, np, new);
         while let Some((ne, nend)) = n {
             let left = nb.len() - np;
             if ob.len() - op == left && left <= suffix {
@@ -542,7 +608,7 @@ impl TreeDiff {
                 (Ordering::Less, Some((_, oend))) => {
                     // Only in old: a deletion, not reported.
                     op = oend;
-                    o = self.entry_at(ob, op, old)?;
+                    o = self.entry_at(ob, op, old);
                     continue;
                 }
                 (Ordering::Equal, Some((oe, oend))) => {
@@ -550,9 +616,9 @@ impl TreeDiff {
                     if oe.oid == ne.oid && oe.mode == ne.mode {
                         let skip = identical_run(&ob[oend..], &nb[nend..]);
                         op = oend + skip;
-                        o = self.entry_at(ob, op, old)?;
+                        o = self.entry_at(ob, op, old);
                         np = nend + skip;
-                        n = self.entry_at(nb, np, new)?;
+                        n = self.entry_at(nb, np, new);
                         continue;
                     }
                     if ne.is_tree() {
@@ -573,14 +639,14 @@ impl TreeDiff {
                         self.path.truncate(mark);
                     }
                     op = oend;
-                    o = self.entry_at(ob, op, old)?;
+                    o = self.entry_at(ob, op, old);
                 }
                 _ => {
                     self.added(src, &ne, emit, depth)?;
                 }
             }
             np = nend;
-            n = self.entry_at(nb, np, new)?;
+            n = self.entry_at(nb, np, new);
         }
         Ok(())
     }
@@ -652,13 +718,13 @@ pub fn diff_commits(
         let parents = selected.parent_trees(c);
         if parents.is_empty() {
             diffs += 1;
-            td.diff(src, None, &c.tree, &mut |oid, path, change| {
+            td.diff(src, &c.id, None, &c.tree, &mut |oid, path, change| {
                 offer(oid, rank, 0, path, change)
             })?;
         }
         for (p, tree) in parents.iter().enumerate() {
             diffs += 1;
-            td.diff(src, Some(tree), &c.tree, &mut |oid, path, change| {
+            td.diff(src, &c.id, Some(tree), &c.tree, &mut |oid, path, change| {
                 offer(oid, rank, p as u32, path, change)
             })?;
         }
@@ -691,11 +757,26 @@ pub fn walk_ref_tips(
             continue;
         }
         walked.push(tip.id);
-        td.diff(src, None, &tip.id, &mut |oid, path, change| {
+        td.diff(src, &tip.id, None, &tip.id, &mut |oid, path, change| {
             offer(oid, rank, 0, path, change)
         })?;
     }
     Ok(())
+}
+
+/// The damage records of several workers as one per tree, by tree id: the
+/// diffs summed, the smallest `first_seen_in` kept (see
+/// [`TreeDamage::first_seen_in`]).
+pub fn merge_damage(mut all: Vec<TreeDamage>) -> Vec<TreeDamage> {
+    all.sort_by_key(|d| (d.tree, d.first_seen_in));
+    let mut out: Vec<TreeDamage> = Vec::with_capacity(all.len());
+    for d in all {
+        match out.last_mut() {
+            Some(last) if last.tree == d.tree => last.diffs += d.diffs,
+            _ => out.push(d),
+        }
+    }
+    out
 }
 
 /// What the tree-diff workers did, summed.
@@ -706,6 +787,8 @@ pub struct DiffTotals {
     /// See [`TreeDiff::gitlinks`].
     pub gitlinks: u64,
     pub metrics: StageMetrics,
+    /// See [`TreeDiff::damage`], every worker's.
+    pub damage: Vec<TreeDamage>,
 }
 
 /// Introductions found by one worker in one batch of commits.
@@ -794,7 +877,7 @@ pub fn diff_parallel(
                 let handle = Repo::open_handle(repo_path)?;
                 let (packed, trees) = split_budget(cache_budget / threads);
                 let mut src = PackTrees::new(OdbTrees::new(&handle, repo_path), packs, packed);
-                let mut td = TreeDiff::new(trees, repo_path.to_owned());
+                let mut td = TreeDiff::new(trees);
                 let mut diffs = 0;
                 while !stop.load(AtomicOrdering::Relaxed) {
                     let Some(ranks) = lanes.take(me) else {
@@ -832,6 +915,7 @@ pub fn diff_parallel(
                     diffs,
                     gitlinks: td.gitlinks,
                     metrics: td.metrics,
+                    damage: td.damage,
                 })
             };
             let spawned = std::thread::Builder::new()
@@ -867,6 +951,7 @@ pub fn diff_parallel(
                 Ok(Ok(t)) => {
                     total.diffs += t.diffs;
                     total.gitlinks += t.gitlinks;
+                    total.damage.extend(t.damage);
                     total.metrics.add(&t.metrics);
                 }
                 Ok(Err(e)) => {
