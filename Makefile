@@ -5,7 +5,7 @@ CARGO ?= cargo
 BASE ?= origin/main
 HEAD ?= HEAD
 
-.PHONY: setup bench test corpora compare report lint
+.PHONY: setup bench test corpora compare report lint fuzz
 
 setup:
 	scripts/setup.sh
@@ -16,6 +16,13 @@ bench: setup
 
 test: setup
 	$(CARGO) test --workspace --locked
+
+# `make fuzz FUZZ_TIME=300` runs every fuzz target that long (seconds each);
+# it installs nightly and cargo-fuzz first (docs/reliability.md).
+FUZZ_TIME ?= 60
+fuzz: setup
+	scripts/setup.sh --fuzz
+	$(CARGO) xtask fuzz --time $(FUZZ_TIME)
 
 corpora: setup
 	$(CARGO) xtask corpora

@@ -37,3 +37,17 @@ if [ "$(gungraun-runner --version 2>/dev/null | awk '{print $2}')" != "$gungraun
   echo "setup: installing gungraun-runner $gungraun_version" >&2
   cargo install gungraun-runner --version "$gungraun_version" --locked
 fi
+
+# Fuzzing only (`scripts/setup.sh --fuzz`, run by `make fuzz`): cargo fuzz
+# and the nightly toolchain libFuzzer's instrumentation needs. The stable
+# build and the tests never need either.
+if [ "${1:-}" = "--fuzz" ]; then
+  if ! rustup toolchain list | grep -q '^nightly'; then
+    echo "setup: installing the nightly toolchain for fuzzing" >&2
+    rustup toolchain install nightly --profile minimal
+  fi
+  if ! cargo fuzz --version >/dev/null 2>&1; then
+    echo "setup: installing cargo-fuzz" >&2
+    cargo install cargo-fuzz --locked
+  fi
+fi

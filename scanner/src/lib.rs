@@ -27,7 +27,10 @@ pub mod internals {
     pub use crate::git::dedupe::{Dedupe, ENTRY_COST, Paths, Unique};
     pub use crate::git::mapping::{Location, Mapping, map};
     pub use crate::git::metrics::{StageMetrics, StageTimer};
-    pub use crate::git::odb::{Packs, apply_delta, entry_at, inflate_exact};
+    pub use crate::git::odb::{
+        ChainWalk, Decoder, Limits, PackFile, Packs, PlannedBases, RecentEntries, apply_delta,
+        entry_at, inflate_exact, inflate_loose,
+    };
     pub use crate::git::pack_exec::{Shared, WorkerOut, worker};
     pub use crate::git::plan::{Chunk, Plan, Step, plan};
     pub use crate::git::repo::{Repo, Selected};

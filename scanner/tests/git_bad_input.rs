@@ -550,3 +550,85 @@ fn missing_object_named_by_a_ref_is_skipped_as_missing() {
     assert_eq!(o.skipped[0].oid.to_string(), blob);
     assert_eq!(o.skipped[0].reason, SkipReason::Missing { promisor: false });
 }
+
+#[test]
+fn deep_delta_chains_and_huge_delta_results_are_skipped() {
+    let mut r = TestRepo::new();
+    for n in ["deep", "ok-depth", "huge-result"] {
+        r.write(n, format!("content of {n}\n"));
+    }
+    r.commit("all");
+    let oid = |n: &str| r.oid(&format!("HEAD:{n}"));
+    for n in ["deep", "ok-depth", "huge-result"] {
+        remove_loose(r.path(), &oid(n).to_string());
+    }
+    // Intermediate chain entries need ids of their own in the index.
+    let fake = |i: u32| {
+        let mut b = [0xeeu8; 20];
+        b[16..].copy_from_slice(&i.to_be_bytes());
+        gix::ObjectId::Sha1(b)
+    };
+    // Entries and the offset each starts at (after the 12-byte header).
+    let mut entries: Vec<(gix::ObjectId, Vec<u8>)> = Vec::new();
+    let mut at = 12u64;
+    let mut base = entry_header(3, 4);
+    base.extend(zlib_stored(b"four"));
+    let first = at;
+    at += base.len() as u64;
+    entries.push((fake(0), base));
+    // 10,001 deltas, each copying its base's 4 bytes: one past the limit.
+    let copy = [4u8, 4, 0x90, 4];
+    let mut prev = first;
+    for i in 1..=10_001u32 {
+        let mut e = entry_header(6, copy.len() as u64);
+        e.extend(ofs_distance(at - prev));
+        e.extend(zlib_stored(&copy));
+        let id = match i {
+            10_001 => oid("deep"),
+            50 => oid("ok-depth"),
+            _ => fake(i),
+        };
+        prev = at;
+        at += e.len() as u64;
+        entries.push((id, e));
+    }
+    // A delta on the first blob announcing a 1 TiB result.
+    let mut huge = vec![4u8];
+    let mut n = 1u64 << 40;
+    while n >= 0x80 {
+        huge.push((n as u8 & 0x7f) | 0x80);
+        n >>= 7;
+    }
+    huge.extend([n as u8, 0x90, 4]);
+    let mut e = entry_header(6, huge.len() as u64);
+    e.extend(ofs_distance(at - first));
+    e.extend(zlib_stored(&huge));
+    entries.push((oid("huge-result"), e));
+    write_raw_pack(
+        r.path(),
+        "1111111111111111111111111111111111111111",
+        &entries,
+        &[],
+    );
+
+    let (o, seen) = run(&options(r.path(), Selection::All));
+    assert_eq!(o.status, Status::Partial);
+    assert_eq!(seen[&oid("ok-depth").to_string()].bytes, b"four");
+    let reason = |n: &str| {
+        o.skipped
+            .iter()
+            .find(|s| s.oid == oid(n))
+            .map(|s| s.reason.clone())
+            .unwrap_or_else(|| panic!("{n} not skipped: {:?}", o.skipped))
+    };
+    assert!(
+        reason("deep").to_string().contains("longer than 10000"),
+        "{}",
+        reason("deep")
+    );
+    assert!(
+        matches!(reason("huge-result"), SkipReason::TooLarge { size, .. } if size == 1 << 40),
+        "{:?}",
+        reason("huge-result")
+    );
+}

@@ -4,6 +4,7 @@
 mod bench_task;
 mod compare_task;
 mod corpora_task;
+mod fuzz_task;
 mod harness_build;
 mod report_task;
 
@@ -27,6 +28,9 @@ enum Task {
     BenchCompare(compare_task::Args),
     /// Write results/report.html from results files (default: the newest) and the kept runs.
     Report(report_task::Args),
+    /// Run the libFuzzer targets of scanner/fuzz (nightly cargo fuzz) for a
+    /// fixed time each; fails on any crash.
+    Fuzz(fuzz_task::Args),
 }
 
 fn main() -> std::process::ExitCode {
@@ -35,6 +39,7 @@ fn main() -> std::process::ExitCode {
         Task::Corpora(args) => corpora_task::run(&args).map(ok),
         Task::Bench(args) => bench_task::run(&args).map(ok),
         Task::Report(args) => report_task::run(&args).map(ok),
+        Task::Fuzz(args) => fuzz_task::run(&args).map(ok),
         Task::BenchCompare(args) => compare_task::run(&args),
     };
     result.unwrap_or_else(|e| {

@@ -21,7 +21,7 @@
 use crate::git::dedupe::Unique;
 use crate::git::mapping::{Location, Mapping};
 use crate::git::metrics::StageMetrics;
-use crate::git::odb::{ChainWalk, PackFile, Packs};
+use crate::git::odb::{ChainWalk, DecodeError, MAX_CHAIN, PackFile, Packs};
 use crate::git::table_hash::{TableHasher, TableHashing, TableMap};
 use crate::git::{SkipReason, Skipped};
 use std::path::Path;
@@ -172,8 +172,8 @@ pub fn plan(
 // PERF: cutting chunks by target offset instead made chunks re-decode the
 // bases below them: 46725 entries inflated instead of 26987 and exec 417 ms
 // instead of 171 ms (2 threads, 6000-commit synthetic repository).
-fn split_families(steps: TableMap<u64, (Step, u64)>, chunk_len: usize) -> Vec<Vec<Step>> {
-    let mut all: Vec<(u64, Step)> = steps.into_values().map(|(s, root)| (root, s)).collect();
+fn split_families(steps: TableMap<u64, (Step, u64, u32)>, chunk_len: usize) -> Vec<Vec<Step>> {
+    let mut all: Vec<(u64, Step)> = steps.into_values().map(|(s, root, _)| (root, s)).collect();
     all.sort_unstable_by_key(|(root, s)| (*root, s.offset));
     let mut chunks = Vec::new();
     let mut cur: Vec<Step> = Vec::new();
@@ -207,11 +207,13 @@ fn pack_steps(
     uniques: &[Unique],
     links: &mut Vec<crate::git::odb::Link>,
     skipped: &mut Vec<Skipped>,
-) -> TableMap<u64, (Step, u64)> {
+) -> TableMap<u64, (Step, u64, u32)> {
     // The iteration order of this table only reaches `split_families`, which
     // sorts by (root, offset), unique per step: the plan is the same
     // whatever the hasher.
-    let mut steps: TableMap<u64, (Step, u64)> =
+    // Each planned entry: its step, its chain's root and its depth (links
+    // from it down to the base object, itself included).
+    let mut steps: TableMap<u64, (Step, u64, u32)> =
         TableMap::with_capacity_and_hasher(targets.len(), TableHasher::new(hashing));
     let mut chain: Vec<u64> = Vec::new();
     for &(offset, u) in targets {
@@ -239,11 +241,23 @@ fn pack_steps(
         // chain = [target, base, base-of-base, …], ending at a base object
         // or at the first entry already planned; all before it are new, so
         // each new entry's use of its base is counted exactly once.
+        let walked = walk.links().len();
+        // The chain's depth counts the planned part below the walk too, so
+        // the limit does not depend on which other blobs the scan plans.
+        let below = stop
+            .and_then(|s| steps.get(&s))
+            .map_or(0, |(_, _, d)| *d as usize);
+        if walked + below > MAX_CHAIN {
+            let oid = uniques[u as usize].oid;
+            let e = DecodeError::TooDeep { start: offset };
+            skipped.push(corrupt(oid, &pack.path, Some(offset), e.to_string()));
+            continue;
+        }
         chain.clear();
         chain.extend(walk.links().iter().map(|l| l.offset));
         chain.extend(stop);
         let last = chain.last().copied().unwrap_or(offset);
-        let root = steps.get(&last).map_or(last, |(_, r)| *r);
+        let root = steps.get(&last).map_or(last, |(_, r, _)| *r);
         for (i, &o) in chain.iter().enumerate() {
             steps.entry(o).or_insert((
                 Step {
@@ -253,13 +267,14 @@ fn pack_steps(
                     base: chain.get(i + 1).copied(),
                 },
                 root,
+                (below + walked - i) as u32,
             ));
         }
-        if let Some((step, _)) = steps.get_mut(&offset) {
+        if let Some((step, _, _)) = steps.get_mut(&offset) {
             step.deliver = Some(u);
         }
         for w in chain.windows(2) {
-            if let Some((s, _)) = steps.get_mut(&w[1]) {
+            if let Some((s, _, _)) = steps.get_mut(&w[1]) {
                 s.uses += 1;
             }
         }

@@ -41,7 +41,11 @@ pub fn apply_delta(base: &[u8], delta: &[u8], out: &mut Vec<u8>) -> Result<(), D
     let expected = result_size;
     let result_size = usize::try_from(result_size).map_err(|_| DeltaProblem::ResultTooLarge)?;
     out.clear();
-    out.reserve(result_size);
+    // The announced size is the delta's word, not a fact: reserve it only
+    // up to what copies and inserts of these sizes plausibly produce, and
+    // let a larger true result grow the buffer. (Found by the delta_apply
+    // fuzz target: a 10-byte delta announcing 7 PiB aborted on allocation.)
+    out.reserve(result_size.min(base.len().saturating_add(delta.len()).saturating_mul(4)));
     while pos < delta.len() {
         let cmd = delta[pos];
         pos += 1;
@@ -126,5 +130,15 @@ mod tests {
         assert_eq!(err(&[3, 1, 2, b'x']), DeltaProblem::InsertTruncated);
         assert_eq!(err(&[3, 1, 1, b'x', 1, b'y']), DeltaProblem::PastResult);
         assert!(apply_delta(b"abc", &[3, 0], &mut out).is_ok());
+    }
+
+    #[test]
+    fn an_announced_size_is_not_an_allocation() {
+        // fuzz/artifacts/delta_apply/crash-feef2824…: base size 0, result
+        // size about 7 PiB, then instructions that do not add up.
+        let delta = [0x00, 0xf6, 0xfa, 0xf3, 0xf3, 0xf3, 0xf3, 0xf3, 0x0c, 0x0c];
+        let mut out = Vec::new();
+        assert!(apply_delta(b"", &delta, &mut out).is_err());
+        assert!(out.capacity() < 1 << 20, "{}", out.capacity());
     }
 }

@@ -33,6 +33,28 @@ impl PackFile {
         })
     }
 
+    /// A pack held in memory (an anonymous map), checked like a file; for
+    /// the fuzz targets.
+    #[cfg(feature = "internals")]
+    pub fn from_bytes(id: u32, bytes: &[u8]) -> Result<PackFile, String> {
+        let mut anon = memmap2::MmapOptions::new()
+            .len(bytes.len().max(1))
+            .map_anon()
+            .map_err(|e| format!("cannot map memory: {e}"))?;
+        anon[..bytes.len()].copy_from_slice(bytes);
+        let map = anon
+            .make_read_only()
+            .map_err(|e| format!("cannot protect memory: {e}"))?;
+        if map.len() < 32 || &map[..4] != b"PACK" {
+            return Err("not a pack file (bad signature or truncated header)".into());
+        }
+        Ok(PackFile {
+            id,
+            path: PathBuf::from("<memory>"),
+            map,
+        })
+    }
+
     pub fn data(&self) -> &[u8] {
         &self.map
     }

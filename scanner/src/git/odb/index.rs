@@ -130,6 +130,20 @@ impl Packs {
         Ok(packs)
     }
 
+    /// No packs at all (every lookup misses); for the fuzz targets.
+    #[cfg(feature = "internals")]
+    pub fn empty() -> Packs {
+        Packs {
+            paths: Vec::new(),
+            files: Vec::new(),
+            lookups: Vec::new(),
+            midx: Vec::new(),
+            order: Vec::new(),
+            promisor: false,
+            object_dirs: Vec::new(),
+        }
+    }
+
     /// Registers one pack directory: its multi-pack-index, then the `.idx`
     /// files it does not cover, in name order.
     fn add_pack_dir(&mut self, pack_dir: &Path) -> Result<()> {

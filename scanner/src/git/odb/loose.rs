@@ -24,12 +24,21 @@ pub fn read_loose(
     out: &mut Vec<u8>,
 ) -> Result<LooseRead, LooseError> {
     let raw = std::fs::read(path).map_err(LooseError::Read)?;
+    let kind = inflate_loose(dec, &raw, out)?;
+    Ok(LooseRead {
+        kind,
+        file_bytes: raw.len() as u64,
+    })
+}
+
+/// Inflates the bytes of a loose object file into `out`; returns its kind.
+pub fn inflate_loose(dec: &mut Decoder, raw: &[u8], out: &mut Vec<u8>) -> Result<Kind, LooseError> {
     // The header "<kind> <size>\0" fits in 64 bytes.
     let mut head = [0u8; 64];
     let z = &mut dec.inflate;
     z.reset();
     let status = z
-        .decompress(&raw, &mut head, FlushDecompress::None)
+        .decompress(raw, &mut head, FlushDecompress::None)
         .map_err(LooseError::Inflate)?;
     let got = z.total_out() as usize;
     let nul = head[..got]
@@ -78,8 +87,5 @@ pub fn read_loose(
         });
     }
     out.truncate(size);
-    Ok(LooseRead {
-        kind,
-        file_bytes: raw.len() as u64,
-    })
+    Ok(kind)
 }

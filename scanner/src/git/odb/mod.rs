@@ -47,6 +47,8 @@ pub use decode::{Decoder, Limits};
 pub use error::{DecodeError, LooseError};
 pub use file::PackFile;
 pub use index::Packs;
+#[cfg(feature = "internals")]
+pub use loose::inflate_loose;
 pub use loose::read_loose;
 
 // The stage microbenchmarks time these alone (see `crate::internals`).
