@@ -109,15 +109,7 @@ impl Packs {
     /// its alternates. A corrupt index is an error naming it; a pack that
     /// cannot be mapped is kept as the reason its objects are skipped.
     pub fn open(objects_dir: &Path) -> Result<Packs> {
-        let mut packs = Packs {
-            paths: Vec::new(),
-            files: Vec::new(),
-            lookups: Vec::new(),
-            midx: Vec::new(),
-            order: Vec::new(),
-            promisor: false,
-            object_dirs: object_dirs(objects_dir)?,
-        };
+        let mut packs = Packs::none(object_dirs(objects_dir)?);
         for dir in packs.object_dirs.clone() {
             packs.add_pack_dir(&dir.join("pack"))?;
         }
@@ -133,6 +125,10 @@ impl Packs {
     /// No packs at all (every lookup misses); for the fuzz targets.
     #[cfg(feature = "internals")]
     pub fn empty() -> Packs {
+        Packs::none(Vec::new())
+    }
+
+    fn none(object_dirs: Vec<PathBuf>) -> Packs {
         Packs {
             paths: Vec::new(),
             files: Vec::new(),
@@ -140,7 +136,7 @@ impl Packs {
             midx: Vec::new(),
             order: Vec::new(),
             promisor: false,
-            object_dirs: Vec::new(),
+            object_dirs,
         }
     }
 
