@@ -632,3 +632,48 @@ fn deep_delta_chains_and_huge_delta_results_are_skipped() {
         reason("huge-result")
     );
 }
+
+#[test]
+fn a_tree_bomb_stops_at_the_entry_limit_and_is_named() {
+    use scanner::internals::{OdbTrees, Repo, TreeDiff};
+    // Level 0 holds a blob; level k names level k-1 twice: 2^20 paths.
+    let mut r = TestRepo::new();
+    r.write("x", "x\n");
+    r.commit("seed");
+    let blob = r.oid("HEAD:x").to_string();
+    let mut tree = git_stdin(r.path(), &["mktree"], &format!("100644 blob {blob}\tx\n"));
+    for _ in 0..20 {
+        tree = git_stdin(
+            r.path(),
+            &["mktree"],
+            &format!("040000 tree {tree}\ta\n040000 tree {tree}\tb\n"),
+        );
+    }
+    let top = r.oid(&tree);
+    let repo = Repo::open(r.path()).unwrap();
+    let mut src = OdbTrees::of(&repo);
+    let mut td = TreeDiff::new(1 << 20).with_entry_limit(10_000);
+    let mut emitted = 0u64;
+    td.diff(&mut src, &top, None, &top, &mut |_, _, _| {
+        emitted += 1;
+        Ok(())
+    })
+    .unwrap();
+    assert!(emitted > 0 && emitted < 10_000, "{emitted}");
+    assert_eq!(td.damage.len(), 1, "{:?}", td.damage);
+    assert!(
+        td.damage[0].message.contains("10000 tree entries"),
+        "{:?}",
+        td.damage
+    );
+    // The next diff starts with a fresh allowance.
+    td.diff(
+        &mut src,
+        &top,
+        None,
+        &r.oid("HEAD^{tree}"),
+        &mut |_, _, _| Ok(()),
+    )
+    .unwrap();
+    assert_eq!(td.damage.len(), 1);
+}

@@ -43,7 +43,7 @@ fuzz_target!(|data: &[u8]| {
     let at = (usize::from(split) * rest.len() / 255).min(rest.len());
     let (old, new) = rest.split_at(at);
     let mut src = TwoTrees { old, new };
-    let mut td = TreeDiff::new(1 << 20);
+    let mut td = TreeDiff::new(1 << 20).with_entry_limit(100_000);
     let mut n = 0u64;
     let _ = td.diff(&mut src, &NEW, Some(&OLD), &NEW, &mut |_, _, _| {
         n += 1;

@@ -47,6 +47,12 @@ use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
 /// Deepest tree nesting accepted (git itself refuses deeper trees).
 const MAX_DEPTH: usize = 4096;
 
+/// Most tree entries one diff walks. Trees are a DAG: a tree that names the
+/// same subtree twice, nested 30 deep, spells 2^30 paths, and a diff must
+/// walk every path (each is an introduction). Real trees are far smaller
+/// (the largest public monorepos have a few million entries).
+pub const MAX_DIFF_ENTRIES: u64 = 1 << 26;
+
 /// Where raw tree objects come from.
 pub trait TreeSource {
     /// Appends nothing; replaces `buf` with the raw tree `id`.
@@ -244,6 +250,9 @@ pub struct TreeDiff {
     damaged_at: gix::hashtable::HashMap<ObjectId, usize>,
     /// What the diff in progress is of, for the damage it meets.
     diffing: ObjectId,
+    /// Entries the diff in progress may still walk, and the limit.
+    entries_left: u64,
+    entry_limit: u64,
 }
 
 /// A tree tree diff could not read (missing, corrupt, not a tree) or parse
@@ -439,7 +448,17 @@ impl TreeDiff {
             damage: Vec::new(),
             damaged_at: Default::default(),
             diffing: ObjectId::null(gix::hash::Kind::Sha1),
+            entries_left: MAX_DIFF_ENTRIES,
+            entry_limit: MAX_DIFF_ENTRIES,
         }
+    }
+
+    /// The same, walking at most `limit` entries per diff (tests and fuzz
+    /// targets use a small one).
+    #[cfg(feature = "internals")]
+    pub fn with_entry_limit(mut self, limit: u64) -> Self {
+        self.entry_limit = limit;
+        self
     }
 
     /// Records that tree `id` (at the current path) is damaged.
@@ -506,6 +525,7 @@ impl TreeDiff {
         F: FnMut(&ObjectId, &[u8], ChangeKind) -> Result<()>,
     {
         self.diffing = *of;
+        self.entries_left = self.entry_limit;
         self.path.clear();
         if old == Some(new) {
             return Ok(());
@@ -530,7 +550,16 @@ impl TreeDiff {
         pos: usize,
         id: &ObjectId,
     ) -> Option<(Entry<'a>, usize)> {
-        if pos >= buf.len() {
+        if pos >= buf.len() || self.entries_left == 0 {
+            return None;
+        }
+        self.entries_left -= 1;
+        if self.entries_left == 0 {
+            let limit = self.entry_limit;
+            self.damaged(
+                id,
+                format_args!("the diff walked {limit} tree entries; the rest of it was skipped (a tree that names the same subtrees over and over?)"),
+            );
             return None;
         }
         let e = parse_entry(buf, pos);
