@@ -206,3 +206,79 @@ fn bad_input_fails_with_status_2_before_scanning() {
         stderr(&o)
     );
 }
+
+/// A repository whose `dir` tree is missing from the object database, with
+/// `secret` (if any) in a file outside it and a planted token inside it.
+fn damaged_repo(secret: Option<&str>) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let git = |args: &[&str]| {
+        let o = Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .expect("git");
+        assert!(o.status.success(), "git {args:?}");
+        String::from_utf8_lossy(&o.stdout).trim().to_owned()
+    };
+    git(&["init", "-q", "-b", "main", "."]);
+    std::fs::create_dir(dir.path().join("dir")).expect("mkdir");
+    std::fs::write(dir.path().join("dir/hidden.env"), format!("TOKEN={GH}\n")).expect("write");
+    let top = secret.map_or_else(
+        || "nothing here\n".to_owned(),
+        |s| format!("GH_TOKEN={s}\n"),
+    );
+    std::fs::write(dir.path().join("top.env"), top).expect("write");
+    git(&["add", "-A"]);
+    git(&["commit", "-qm", "one"]);
+    let tree = git(&["rev-parse", "HEAD:dir"]);
+    std::fs::remove_file(
+        dir.path()
+            .join(".git/objects")
+            .join(&tree[..2])
+            .join(&tree[2..]),
+    )
+    .expect("remove the tree");
+    dir
+}
+
+#[test]
+fn a_partial_scan_reports_what_it_skipped_and_fails_only_when_asked() {
+    let repo = damaged_repo(None);
+    let path = repo.path().to_str().expect("utf-8 path");
+    // Nothing found, partial: 0, or 3 with --fail-on-partial.
+    let o = scanner(&["scan", path, "--all", "--format", "json"], repo.path());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json report");
+    let skipped = report["skipped"].as_array().expect("skipped objects");
+    assert_eq!(skipped.len(), 1);
+    assert!(
+        skipped[0]["reason"]
+            .as_str()
+            .unwrap_or("")
+            .contains("damaged tree")
+    );
+    assert!(stderr(&o).contains("partial scan"), "{}", stderr(&o));
+    let o = scanner(&["scan", path, "--all", "--fail-on-partial"], repo.path());
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let o = scanner(&["scan", path, "--all", "--format", "sarif"], repo.path());
+    let log: serde_json::Value = serde_json::from_slice(&o.stdout).expect("sarif");
+    let notes = &log["runs"][0]["invocations"][0]["toolExecutionNotifications"];
+    assert_eq!(notes.as_array().map(Vec::len), Some(1), "{log}");
+    // Findings outside the damage still fail with --exit-code, and no
+    // secret reaches stderr.
+    let repo = damaged_repo(Some(GH));
+    let path = repo.path().to_str().expect("utf-8 path");
+    for args in [vec!["--fail-on-partial"], vec![]] {
+        let mut all = vec!["scan", path, "--all"];
+        all.extend(args);
+        let o = scanner(&all, repo.path());
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        assert!(
+            !stderr(&o).contains(GH),
+            "a secret on stderr: {}",
+            stderr(&o)
+        );
+        assert!(!stdout(&o).contains(GH), "redacted by default");
+    }
+}

@@ -8,7 +8,7 @@
 
 use corpora::rng::Rng;
 use corpora::secrets::SecretKind;
-use scanner::detect::findings::Origin;
+use scanner::detect::findings::{Origin, SkippedObject};
 use scanner::detect::suppress::Suppressions;
 use scanner::detect::{Engine, FindingsSink, RuleSet, ScanOptions, build_report, format};
 
@@ -59,9 +59,20 @@ fn check_against(validator: &jsonschema::Validator) {
                 text.as_bytes(),
             );
         }
-        let report = build_report(&engine, [sink], &Suppressions::default());
+        let mut report = build_report(&engine, [sink], &Suppressions::default());
         assert_eq!(report.findings.len(), SecretKind::all().len());
+        if show_secrets {
+            // A partial scan's skipped objects become notifications.
+            report.skipped = vec![SkippedObject {
+                oid: "1".repeat(40),
+                reason: "damaged tree, its blobs not scanned".into(),
+            }];
+        }
         let log = format::sarif(&report, &engine);
+        let notes = log["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+            .as_array()
+            .expect("notifications");
+        assert_eq!(notes.len(), report.skipped.len());
         let errors: Vec<String> = validator
             .iter_errors(&log)
             .map(|e| format!("{e} at {}", e.instance_path()))

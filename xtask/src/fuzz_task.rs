@@ -71,16 +71,21 @@ fn run_target(
     let seeds = fuzz_dir.join("corpus").join(target);
     let artifacts = fuzz_dir.join("artifacts").join(target);
     let before: Vec<PathBuf> = list(&artifacts);
-    let out = Command::new("cargo")
-        .current_dir(fuzz_dir.parent().context("scanner/fuzz has a parent")?)
+    let mut cmd = Command::new("cargo");
+    cmd.current_dir(fuzz_dir.parent().context("scanner/fuzz has a parent")?)
         .args(["+nightly", "fuzz", "run", "-O", target])
         .arg(&corpus)
         .arg(&seeds)
         .arg("--")
         .arg(format!("-max_total_time={}", args.time))
-        .arg(format!("-jobs={}", args.jobs))
-        .arg(format!("-workers={}", args.jobs))
-        .arg("-print_final_stats=1")
+        .arg("-print_final_stats=1");
+    // In-process with one job, so its status lines reach stderr here (with
+    // -jobs, libFuzzer writes them to fuzz-N.log files instead).
+    if args.jobs > 1 {
+        cmd.arg(format!("-jobs={}", args.jobs))
+            .arg(format!("-workers={}", args.jobs));
+    }
+    let out = cmd
         .output()
         .context("running cargo +nightly fuzz (scripts/setup.sh --fuzz installs it)")?;
     let text = String::from_utf8_lossy(&out.stderr);

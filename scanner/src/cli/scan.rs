@@ -2,11 +2,13 @@
 //!
 //! Exit status: 0 when no finding is reported, `--exit-code` (default 1)
 //! when findings are reported, 2 on any error (bad rules, ignore file or
-//! baseline, unreadable input, output failure). Rules, ignore file, baseline
+//! baseline, unreadable input, output failure), and with `--fail-on-partial`
+//! 3 when nothing was found but the scan was partial (objects skipped: each
+//! is listed on stderr and in the JSON and SARIF reports either way). Rules, ignore file, baseline
 //! and the output file are all loaded or created before scanning starts.
 
 use anyhow::Context;
-use scanner::detect::findings::ProgressFn;
+use scanner::detect::findings::{ProgressFn, SkippedObject};
 use scanner::detect::format::{self, Format};
 use scanner::detect::suppress::Suppressions;
 use scanner::detect::{self, FindingsSink, FindingsSinkFactory, Report, ScanOptions, dirscan};
@@ -61,6 +63,10 @@ pub struct Args {
     /// Exit status when findings are reported (0 to never fail on findings).
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub exit_code: u8,
+    /// Exit 3 when the scan was partial (some objects skipped) and found
+    /// nothing; findings still exit with --exit-code.
+    #[arg(long)]
+    pub fail_on_partial: bool,
     /// Never show a progress bar.
     #[arg(long)]
     pub no_progress: bool,
@@ -145,32 +151,36 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         opts,
         progress: bar.as_ref().map(|_| &callback as &ProgressFn),
     };
-    let sinks = match &files {
-        Some(files) => dirscan::scan_dir(&factory, files, threads)?,
+    let (sinks, skipped) = match &files {
+        Some(files) => (dirscan::scan_dir(&factory, files, threads)?, Vec::new()),
         None => scan_repository(&root, &args, selection, &factory, threads)?,
     };
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
-    let report = detect::build_report(&engine, sinks, &suppress);
+    let mut report = detect::build_report(&engine, sinks, &suppress);
+    report.skipped = skipped;
     write_report(&report, &engine, args.format, color, &mut out)?;
-    Ok(if report.findings.is_empty() {
-        ExitCode::SUCCESS
-    } else {
+    Ok(if !report.findings.is_empty() {
         ExitCode::from(args.exit_code)
+    } else if args.fail_on_partial && !report.skipped.is_empty() {
+        ExitCode::from(3)
+    } else {
+        ExitCode::SUCCESS
     })
 }
 
 /// Scans the history of the repository at `repo` through the git pipeline,
 /// one findings sink per worker. A partial scan (objects skipped, each with a
-/// reason) is reported on stderr; the report covers what was scanned.
+/// reason) is reported on stderr and returned for the report; the report
+/// covers what was scanned.
 pub fn scan_repository<'e>(
     repo: &Path,
     args: &Args,
     selection: Selection,
     factory: &FindingsSinkFactory<'e>,
     threads: usize,
-) -> anyhow::Result<Vec<FindingsSink<'e>>> {
+) -> anyhow::Result<(Vec<FindingsSink<'e>>, Vec<SkippedObject>)> {
     let mut opts = Options::new(repo);
     opts.selection = selection;
     opts.threads = threads;
@@ -195,7 +205,15 @@ pub fn scan_repository<'e>(
             eprintln!("  … and {} more", outcome.skipped.len() - 20);
         }
     }
-    Ok(sinks)
+    let skipped = outcome
+        .skipped
+        .iter()
+        .map(|s| SkippedObject {
+            oid: s.oid.to_string(),
+            reason: s.reason.to_string(),
+        })
+        .collect();
+    Ok((sinks, skipped))
 }
 
 fn write_report(

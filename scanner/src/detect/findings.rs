@@ -137,6 +137,17 @@ pub struct Report {
     pub stats: ScanStats,
     /// Rules with at least one candidate, most candidates first.
     pub rules: Vec<RuleStat>,
+    /// Objects the scan could not read (a partial scan), with why; empty
+    /// for a complete one. Ids and reasons only, never content.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<SkippedObject>,
+}
+
+/// An object a partial scan skipped, as the report states it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkippedObject {
+    pub oid: String,
+    pub reason: String,
 }
 
 /// Current [`Report::version`].

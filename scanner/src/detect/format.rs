@@ -89,6 +89,13 @@ fn write_human(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<
             top.join(", ")
         )?;
     }
+    if !report.skipped.is_empty() {
+        writeln!(
+            out,
+            "{bold}partial scan:{reset} {} object(s) skipped (see --format json for the list)",
+            report.skipped.len()
+        )?;
+    }
     let s = &report.stats;
     writeln!(
         out,
@@ -161,6 +168,18 @@ pub fn sarif(report: &Report, engine: &Engine) -> Value {
             result
         })
         .collect();
+    // A partial scan's skipped objects, one warning each.
+    let notifications: Vec<Value> = report
+        .skipped
+        .iter()
+        .map(|s| {
+            json!({
+                "level": "warning",
+                "message": { "text": format!("object {} skipped: {}", s.oid, s.reason) },
+                "descriptor": { "id": "partial-scan" },
+            })
+        })
+        .collect();
     json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
@@ -172,6 +191,10 @@ pub fn sarif(report: &Report, engine: &Engine) -> Value {
                 "rules": driver_rules,
             }},
             "results": results,
+            "invocations": [{
+                "executionSuccessful": true,
+                "toolExecutionNotifications": notifications,
+            }],
         }]
     })
 }

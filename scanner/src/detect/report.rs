@@ -72,5 +72,6 @@ pub fn build_report<'e>(
         findings,
         stats,
         rules,
+        skipped: Vec::new(),
     }
 }
