@@ -17,10 +17,12 @@
 
 use crate::corpora_task::build_all;
 use crate::harness_build::{target_dir, workspace_root};
+use crate::profile_task::profile_and_diff;
 use crate::revisions::{Side, Worktrees, build_harness, check_interrupt, resolve, working_tree};
 use anyhow::{Context, bail};
-use harness::cli::CompareOptions;
+use harness::cli::{CompareOptions, ProfileArgs};
 use harness::compare::{CompareJob, SideJob};
+use harness_model::WorkloadId;
 use harness_model::compare::Revision;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -39,6 +41,12 @@ pub struct Args {
     /// Skip the gungraun microbenchmarks.
     #[arg(long)]
     no_micro: bool,
+    /// Skip the differential profiles after the verdicts.
+    #[arg(long, conflicts_with = "profile_all")]
+    no_profile: bool,
+    /// Profile every stratum, not only those whose gated metric moved.
+    #[arg(long)]
+    profile_all: bool,
     /// Output folder (default: results/compare/<base>-<head>).
     #[arg(long)]
     out: Option<PathBuf>,
@@ -93,6 +101,46 @@ fn micro(
     }
     std::fs::rename(&tmp, &out).with_context(|| format!("caching {}", out.display()))?;
     Ok(Some(out))
+}
+
+/// The differential profiles of the workloads whose gated metric moved
+/// (every workload with `all`), added to the compare's outputs.
+fn where_profiles(
+    root: &Path,
+    job: &CompareJob,
+    file: &harness_model::compare::CompareFile,
+    sides: [(&Side, &PathBuf); 2],
+    all: bool,
+) -> anyhow::Result<()> {
+    let ids = harness_analysis::profile::workloads_to_profile(file, all);
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let mut corpora = job.options.corpora.clone();
+    corpora.strata = harness::cli::StrataList(ids.iter().filter_map(WorkloadId::stratum).collect());
+    let repos: Vec<String> = ids
+        .iter()
+        .filter(|id| id.stratum().is_none())
+        .map(ToString::to_string)
+        .collect();
+    corpora.workloads = (!repos.is_empty()).then_some(harness::cli::NameList(repos));
+    let profile = ProfileArgs {
+        threads: job.options.placement.threads,
+        ..ProfileArgs::default()
+    };
+    let profiles = root.join("results").join("profiles");
+    let [(bs, bb), (hs, hb)] = sides;
+    let pairs = [(bs, bb.as_path()), (hs, hb.as_path())];
+    let Some(diffs) = profile_and_diff(pairs, &corpora, &profile, &profiles, &job.out)? else {
+        return Ok(());
+    };
+    harness::profile::attach_to_compare(&job.out, file, &diffs)?;
+    eprintln!(
+        "bench-compare: differential profiles of {} workload(s) in {}",
+        diffs.len(),
+        job.out.display()
+    );
+    Ok(())
 }
 
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
@@ -203,6 +251,14 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let outcome = harness::compare::drive(&job)?;
     println!("{}", outcome.summary);
     check_interrupt(&interrupted)?;
+    if !args.no_profile {
+        // After the measured rounds, never during them. A profile that
+        // cannot be made is reported and leaves the gate's verdict alone.
+        let sides = [(&base, &job.base.bin), (&head, &job.head.bin)];
+        if let Err(e) = where_profiles(&root, &job, &outcome.file, sides, args.profile_all) {
+            eprintln!("bench-compare: no differential profiles: {e:#}");
+        }
+    }
     Ok(ExitCode::from(
         u8::try_from(outcome.file.exit_code).unwrap_or(2),
     ))

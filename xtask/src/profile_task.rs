@@ -111,6 +111,32 @@ pub fn profile_side(
     Ok(Some(dirs))
 }
 
+/// A workload's diff and its differential flame graph's SVG.
+pub type Diff = (harness_model::profile::ProfileDiffFile, Option<String>);
+
+/// Profiles both sides (base, head) and diffs each workload into `out`;
+/// `None` when either revision cannot be profiled.
+pub fn profile_and_diff(
+    sides: [(&Side, &Path); 2],
+    corpora: &CorporaArgs,
+    profile: &ProfileArgs,
+    root: &Path,
+    out: &Path,
+) -> anyhow::Result<Option<Vec<Diff>>> {
+    let [(bs, bb), (hs, hb)] = sides;
+    let Some(base) = profile_side(bs, bb, corpora, profile, root)? else {
+        return Ok(None);
+    };
+    let Some(head) = profile_side(hs, hb, corpora, profile, root)? else {
+        return Ok(None);
+    };
+    let mut diffs = Vec::new();
+    for ((_, b), (_, h)) in base.iter().zip(&head) {
+        diffs.push(harness::profile::diff(b, h, out)?);
+    }
+    Ok(Some(diffs))
+}
+
 pub fn run(args: &Args) -> anyhow::Result<()> {
     let root = workspace_root();
     let out_root = args
@@ -149,26 +175,33 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     }
     // Profiling runs the cached binaries; the worktrees were for building.
     drop(worktrees);
-    let mut folders = Vec::new();
-    for (side, bin) in sides.iter().zip(&bins) {
+    let (Some(base), Some(head)) = (sides.first(), sides.get(1)) else {
+        // One revision: its profiles are the result.
+        let (Some(side), Some(bin)) = (sides.first(), bins.first()) else {
+            bail!("nothing to profile");
+        };
         let Some(dirs) = profile_side(side, bin, &corpora, &args.profile, &out_root)? else {
             bail!("the {} revision cannot be profiled", side.rev);
         };
         for (_, dir) in &dirs {
             println!("profile: {}", dir.display());
         }
-        folders.push(dirs);
-    }
-    let [base, head] = folders.as_slice() else {
         return Ok(());
     };
-    let out = out_root.join(format!("compare-{}-{}", sides[0].short(), sides[1].short()));
-    for ((id, b), (_, h)) in base.iter().zip(head) {
-        let (d, _) = harness::profile::diff(b, h, &out)?;
-        print!("{}", harness_report::profile::diff_markdown(&d, 10));
+    let out = out_root.join(format!("compare-{}-{}", base.short(), head.short()));
+    let [bb, hb] = bins.as_slice() else {
+        bail!("both sides must be built");
+    };
+    let pairs = [(base, bb.as_path()), (head, hb.as_path())];
+    let Some(diffs) = profile_and_diff(pairs, &corpora, &args.profile, &out_root, &out)? else {
+        bail!("both revisions must have `harness profile` to be compared");
+    };
+    for (d, _) in &diffs {
+        print!("{}", harness_report::profile::diff_markdown(d, 10));
         println!(
             "\nprofile diff: {}",
-            out.join(format!("profile-diff-{id}.json")).display()
+            out.join(format!("profile-diff-{}.json", d.workload))
+                .display()
         );
     }
     Ok(())

@@ -18,12 +18,13 @@
 
 use crate::callgrind::Callgrind;
 use harness_model::WorkloadId;
-use harness_model::compare::Revision;
+use harness_model::compare::{CompareFile, Revision};
 use harness_model::profile::{
     ExactProfile, FoldedStacks, FunctionCost, FunctionDelta, PipelineStage, ProfileDiffFile,
     ProfileSource, RuleEffect, STAGE_RULES, SampledFunction, SampledProfile, StageDelta,
     StageShare, profile_schema,
 };
+use harness_model::verdict::Verdict;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Why profiles could not be summarised or compared.
@@ -349,11 +350,60 @@ pub fn diff(
     })
 }
 
+/// The workloads of a compare that get a differential profile: those
+/// with a gated metric that regressed or improved, or every one with `all`.
+pub fn workloads_to_profile(file: &CompareFile, all: bool) -> Vec<WorkloadId> {
+    file.strata
+        .iter()
+        .filter(|s| {
+            all || s.metrics.iter().any(|m| {
+                m.comparison.gated
+                    && match m.comparison.verdict {
+                        Verdict::Regressed | Verdict::Improved => true,
+                        Verdict::Unchanged | Verdict::Inconclusive => false,
+                    }
+            })
+        })
+        .map(|s| s.stratum.clone())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::callgrind;
     use harness_model::Stratum;
+
+    #[test]
+    fn only_workloads_whose_gated_metric_moved_are_profiled() {
+        let path = std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tests/golden/compare.json"
+        ));
+        let text = std::fs::read_to_string(path).unwrap();
+        let mut file = harness_model::compare::parse_compare(&text, path).unwrap();
+        assert!(file.strata.len() >= 2);
+        for s in &mut file.strata {
+            for m in &mut s.metrics {
+                m.comparison.verdict = Verdict::Unchanged;
+            }
+        }
+        assert!(workloads_to_profile(&file, false).is_empty());
+        assert_eq!(workloads_to_profile(&file, true).len(), file.strata.len());
+        let moved = |file: &mut CompareFile, i: usize, gated: bool, v: Verdict| {
+            let m = &mut file.strata[i].metrics[0];
+            m.comparison.gated = gated;
+            m.comparison.verdict = v;
+        };
+        moved(&mut file, 0, false, Verdict::Regressed);
+        moved(&mut file, 1, true, Verdict::Improved);
+        assert_eq!(
+            workloads_to_profile(&file, false),
+            [file.strata[1].stratum.clone()]
+        );
+        moved(&mut file, 0, true, Verdict::Inconclusive);
+        assert_eq!(workloads_to_profile(&file, false).len(), 1);
+    }
 
     #[test]
     fn generic_arguments_are_not_part_of_the_path() {
