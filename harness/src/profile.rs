@@ -505,3 +505,61 @@ pub fn attach_to_compare(
         .map_err(|e| ProfileRunError::Report(e.to_string()))?;
     write_file(&out.join("report.html"), page.render().as_bytes())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use harness_model::compare::parse_compare;
+    use harness_model::profile::{FunctionDelta, PipelineStage};
+
+    #[test]
+    fn diffs_are_added_to_the_compare_outputs() {
+        let path = Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/golden/compare.json"
+        ));
+        let text = std::fs::read_to_string(path).unwrap();
+        let file = parse_compare(&text, path).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let rev = |c: &str| Revision {
+            rev: c.into(),
+            commit: c.into(),
+            dirty: false,
+        };
+        let diff = ProfileDiffFile {
+            schema: profile_schema(),
+            workload: Stratum::Small.into(),
+            base: rev("aaaaaaa"),
+            head: rev("bbbbbbb"),
+            event: "Ir".into(),
+            base_total: 100,
+            head_total: 110,
+            stages: Vec::new(),
+            movers: vec![FunctionDelta {
+                function: "scanner::detect::engine::slow".into(),
+                stage: PipelineStage::Detect,
+                base_exclusive: 0,
+                head_exclusive: 10,
+                base_inclusive: 0,
+                head_inclusive: 10,
+                delta_exclusive: 10,
+                delta_inclusive: 10,
+            }],
+            flame_graph: None,
+        };
+        attach_to_compare(dir.path(), &file, &[]).unwrap();
+        assert!(
+            !dir.path().join("comment.md").exists(),
+            "no diffs: untouched"
+        );
+        attach_to_compare(dir.path(), &file, &[(diff, Some("<svg/>".into()))]).unwrap();
+        let comment = std::fs::read_to_string(dir.path().join("comment.md")).unwrap();
+        let plain = harness_report::comment::render_comment(&file);
+        assert!(comment.starts_with(plain.trim_end()), "the comment is kept");
+        assert!(comment.contains("`scanner::detect::engine::slow`"));
+        assert!(comment.trim_end().ends_with("</details>"));
+        let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+        assert!(html.contains("Where: profiles"));
+        assert!(html.contains("data:image/svg+xml;base64,"));
+    }
+}
