@@ -258,10 +258,16 @@ fn sample(job: &ProfileJob) -> Result<harness_model::profile::SampledProfile, Pr
     for (frames, &count) in &report.data {
         // pprof gives frames leaf first, each with its inlined functions
         // innermost first: flattened, that is the stack from the leaf.
+        // Inlined functions carry only their short name in line tables:
+        // their source file gives back the module path stages are told by.
         let leaf_first: Vec<String> = frames
             .frames
             .iter()
-            .flat_map(|f| f.iter().map(pprof::Symbol::name))
+            .flat_map(|f| f.iter())
+            .map(|sym| {
+                let file = sym.filename.as_ref().map(|p| p.to_string_lossy());
+                analysis::qualify(&sym.name(), file.as_deref())
+            })
             .collect();
         folded.add_leaf_first(&leaf_first, u64::try_from(count).unwrap_or(0));
     }

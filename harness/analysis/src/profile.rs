@@ -71,6 +71,50 @@ pub fn own_path(name: &str) -> String {
     out
 }
 
+/// The module path of a source file: `…/scanner/src/git/pack_exec.rs` →
+/// `scanner::git::pack_exec`, `…/zlib-rs-0.5.2/src/inflate/mod.rs` →
+/// `zlib_rs::inflate` (the crate is the folder above the last `src`, its
+/// version removed; `lib.rs`, `main.rs` and `mod.rs` name their folder).
+/// `None` for a path with no `src` folder.
+pub fn module_of_file(file: &str) -> Option<String> {
+    let file = file.replace('\\', "/");
+    let at = file.rfind("/src/")?;
+    let krate_dir = file[..at].rsplit('/').next()?;
+    // A registry folder is `name-1.2.3`: the version starts at the last
+    // `-` followed by a digit.
+    let krate = match krate_dir.rfind('-') {
+        Some(i) if krate_dir[i + 1..].starts_with(|c: char| c.is_ascii_digit()) => &krate_dir[..i],
+        _ => krate_dir,
+    };
+    if krate.is_empty() {
+        return None;
+    }
+    let mut parts = vec![krate.replace('-', "_")];
+    let rest = file[at + 5..].strip_suffix(".rs")?;
+    let segments: Vec<&str> = rest.split('/').collect();
+    for (i, seg) in segments.iter().enumerate() {
+        let last = i + 1 == segments.len();
+        if last && matches!(*seg, "lib" | "main" | "mod") {
+            continue;
+        }
+        parts.push((*seg).to_string());
+    }
+    Some(parts.join("::"))
+}
+
+/// A frame's name with its module path: inlined frames carry only their
+/// short name in line tables (`run_worker`), so the module is taken from
+/// the frame's source file; a name that already has a path is kept.
+pub fn qualify(name: &str, file: Option<&str>) -> String {
+    if own_path(name).contains("::") {
+        return name.to_string();
+    }
+    match file.and_then(module_of_file) {
+        Some(module) => format!("{module}::{name}"),
+        None => name.to_string(),
+    }
+}
+
 /// Whether `path` holds `pattern` as whole path segments; a pattern
 /// starting with `::` may follow any segment.
 fn has_segments(path: &str, pattern: &str) -> bool {
@@ -422,6 +466,54 @@ mod tests {
         assert_eq!(
             own_path("<alloc::vec::Vec<u8> as Clone>::clone"),
             "<alloc::vec::Vec as Clone>::clone"
+        );
+    }
+
+    #[test]
+    fn inlined_frames_get_their_module_from_the_file() {
+        let cases = [
+            (
+                "/work/x/scanner/src/git/pack_exec.rs",
+                Some("scanner::git::pack_exec"),
+            ),
+            (
+                "/work/x/scanner/src/git/pack/mod.rs",
+                Some("scanner::git::pack"),
+            ),
+            ("scanner/src/lib.rs", Some("scanner")),
+            (
+                "/root/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f/zlib-rs-0.5.2/src/inflate.rs",
+                Some("zlib_rs::inflate"),
+            ),
+            (
+                "/rustc/abc/library/core/src/iter/traits/iterator.rs",
+                Some("core::iter::traits::iterator"),
+            ),
+            ("/usr/include/stdio.h", None),
+            ("src/x.c", None),
+        ];
+        for (file, module) in cases {
+            assert_eq!(module_of_file(file).as_deref(), module, "{file}");
+        }
+        assert_eq!(
+            qualify("run_worker", Some("/w/scanner/src/git/pack_exec.rs")),
+            "scanner::git::pack_exec::run_worker"
+        );
+        assert_eq!(
+            qualify(
+                "write<gix_hash::ObjectId>",
+                Some("/w/scanner/src/git/dedupe.rs")
+            ),
+            "scanner::git::dedupe::write<gix_hash::ObjectId>"
+        );
+        assert_eq!(qualify("a::b", Some("/w/scanner/src/git/plan.rs")), "a::b");
+        assert_eq!(qualify("memcpy", None), "memcpy");
+        assert_eq!(
+            stage_of_function(&qualify(
+                "run_worker",
+                Some("/w/scanner/src/git/pack_exec.rs")
+            )),
+            PipelineStage::Exec
         );
     }
 
