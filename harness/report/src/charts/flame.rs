@@ -31,6 +31,9 @@ fn options(title: &str, subtitle: Option<&str>) -> Options<'static> {
     opts.count_name = "samples".into();
     // Frames are sorted so the same stacks always give the same SVG.
     opts.deterministic = true;
+    // Frames narrower than a pixel cannot be seen or clicked; leaving them
+    // out keeps a profile's SVG to a fraction of the size.
+    opts.min_width = 1.0;
     opts
 }
 
