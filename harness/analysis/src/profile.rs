@@ -12,7 +12,7 @@
 //! arguments removed, so `drop_in_place<scanner::git::plan::Plan>` is not
 //! plan's) and only at frames of the `scanner` crate; the first frame from
 //! the leaf that a rule assigns a stage decides, pass-through frames (the
-//! shared pack decoder) never do; a stack no rule assigns is
+//! shared pack component) never do; a stack no rule assigns is
 //! [`PipelineStage::Other`]. Movers are ranked by |Δ exclusive|, then
 //! |Δ inclusive|, then name, so the order is total and reproducible.
 
@@ -573,6 +573,21 @@ mod tests {
             Exec
         );
         assert_eq!(stack(&["scanner::git::pack::decode::delta", "main"]), Other);
+        assert_eq!(
+            stack(&[
+                "scanner::git::odb::index::lookup",
+                "scanner::git::odb::Packs::find",
+                "scanner::git::mapping::map",
+            ]),
+            Mapping
+        );
+        assert_eq!(
+            stack(&[
+                qualify("inflate", Some("/w/scanner/src/git/odb/inflate.rs")).as_str(),
+                "scanner::git::tree_diff::TreeDiff::load",
+            ]),
+            TreeDiff
+        );
         assert_eq!(attribute::<&str>(&[]), Other);
     }
 

@@ -86,7 +86,14 @@ const fn rule(pattern: &'static str, stage: PipelineStage) -> StageRule {
 /// each frame (leaf first) of frames in the `scanner` crate. Extending the
 /// pipeline means adding a row here.
 pub const STAGE_RULES: &[StageRule] = &[
-    // The shared pack decoder is not a stage of its own.
+    // The shared pack component (the object database: pack and loose
+    // objects, decoding, the base cache) serves tree diff, mapping and
+    // exec; it is not a stage of its own. `odb` is its name on main,
+    // `pack` the name it was planned under.
+    StageRule {
+        pattern: "scanner::git::odb",
+        effect: RuleEffect::PassThrough,
+    },
     StageRule {
         pattern: "scanner::git::pack",
         effect: RuleEffect::PassThrough,
