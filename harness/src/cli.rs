@@ -432,3 +432,140 @@ mod tests {
         assert!(err.contains("not a harness job file"), "{err}");
     }
 }
+
+/// How to profile: `harness profile`'s and `cargo xtask profile`'s flags
+/// beyond what to profile ([`CorporaArgs`]).
+#[derive(Clone, Debug, PartialEq, clap::Args, Serialize, Deserialize)]
+pub struct ProfileArgs {
+    /// Sampled iterations (default: as many as fill --min-seconds).
+    #[arg(long)]
+    pub iterations: Option<usize>,
+    /// With no --iterations: sample at least this long (seconds).
+    #[arg(long, default_value_t = 5.0)]
+    pub min_seconds: f64,
+    /// Unsampled warm-up iterations before sampling.
+    #[arg(long, default_value_t = 3)]
+    pub warmup: usize,
+    /// Samples per second of CPU time.
+    #[arg(long, default_value_t = 997)]
+    pub frequency: u32,
+    /// Scanner threads of the sampled iterations (the callgrind scan uses one).
+    #[arg(long, default_value_t = 2)]
+    pub threads: usize,
+    /// Skip the sampled profile.
+    #[arg(long)]
+    pub no_sampled: bool,
+    /// Skip the exact (callgrind) profile.
+    #[arg(long)]
+    pub no_exact: bool,
+    /// Run callgrind without its cache simulation (faster; no estimated cycles).
+    #[arg(long)]
+    pub no_cache_sim: bool,
+}
+
+impl Default for ProfileArgs {
+    fn default() -> ProfileArgs {
+        ProfileArgs {
+            iterations: None,
+            min_seconds: 5.0,
+            warmup: 3,
+            frequency: 997,
+            threads: 2,
+            no_sampled: false,
+            no_exact: false,
+            no_cache_sim: false,
+        }
+    }
+}
+
+impl ProfileArgs {
+    /// What a cached profile must have been made with.
+    pub fn config(&self, test_size: bool) -> harness_model::profile::ProfileConfig {
+        harness_model::profile::ProfileConfig {
+            test_size,
+            sampled: !self.no_sampled,
+            exact: !self.no_exact,
+            cache_sim: !self.no_cache_sim,
+            iterations: self.iterations.unwrap_or(0),
+            frequency_hz: self.frequency,
+        }
+    }
+
+    /// The flags again, for another revision's `harness profile`.
+    pub fn to_args(&self) -> Vec<String> {
+        let mut a = vec![
+            "--min-seconds".to_string(),
+            self.min_seconds.to_string(),
+            "--warmup".into(),
+            self.warmup.to_string(),
+            "--frequency".into(),
+            self.frequency.to_string(),
+            "--threads".into(),
+            self.threads.to_string(),
+        ];
+        if let Some(n) = self.iterations {
+            a.extend(["--iterations".to_string(), n.to_string()]);
+        }
+        for (on, flag) in [
+            (self.no_sampled, "--no-sampled"),
+            (self.no_exact, "--no-exact"),
+            (self.no_cache_sim, "--no-cache-sim"),
+        ] {
+            if on {
+                a.push(flag.into());
+            }
+        }
+        a
+    }
+}
+
+impl CorporaArgs {
+    /// Every workload these flags select, as profiling targets.
+    pub fn profile_targets(&self) -> Result<Vec<crate::profile::Target>, WorkloadError> {
+        let mut targets: Vec<crate::profile::Target> = self
+            .strata
+            .0
+            .iter()
+            .map(|&stratum| crate::profile::Target::Stratum {
+                stratum,
+                corpora_root: self.root(),
+                test_size: self.test_size,
+            })
+            .collect();
+        let (repos, skipped) = self.repos()?;
+        for s in skipped {
+            eprintln!("harness: workload {} skipped: {}", s.name, s.reason);
+        }
+        targets.extend(
+            repos
+                .into_iter()
+                .map(|workload| crate::profile::Target::Repo {
+                    workload,
+                    workloads_file: self.workloads_file(),
+                }),
+        );
+        Ok(targets)
+    }
+
+    /// The corpora flags again (strata, folder, test size, workloads), for
+    /// another revision's harness.
+    pub fn to_args(&self) -> Vec<String> {
+        let mut a = vec![
+            "--strata".to_string(),
+            self.strata.to_string(),
+            "--corpora".into(),
+            self.root().to_string_lossy().into_owned(),
+        ];
+        if self.test_size {
+            a.push("--test-size".into());
+        }
+        if let Some(w) = &self.workloads {
+            a.extend(["--workloads".to_string(), w.to_string()]);
+            a.extend([
+                "--workloads-file".to_string(),
+                self.workloads_file().to_string_lossy().into_owned(),
+            ]);
+        }
+        a
+    }
+}

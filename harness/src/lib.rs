@@ -20,6 +20,8 @@
 //!   (ABBA rounds over two servers), [`compare`] (the A/B driver as a
 //!   library: [`compare::drive`]).
 //! - [`micro`] — runs the stage microbenchmark suites and parses them.
+//! - [`profile`] — sampled (pprof) and exact (callgrind) profiles of a
+//!   workload, their diffs, and the diffs added to a compare's outputs.
 //! - [`cli`] — the flag structs `harness` and `cargo xtask` share.
 //!
 //! Invariants: every figure carries its unit and counter source; a run
@@ -37,6 +39,7 @@ pub mod history;
 pub mod interleave;
 pub mod measure;
 pub mod micro;
+pub mod profile;
 pub mod rusage;
 pub mod scan_session;
 pub mod scan_workload;

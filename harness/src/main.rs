@@ -8,7 +8,7 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use harness::cli::{CompareOptions, RunArgs, SessionArgs};
+use harness::cli::{CompareOptions, CorporaArgs, ProfileArgs, RunArgs, SessionArgs};
 use harness::compare::{CompareJob, SideJob};
 use harness::measure::{Event, Session};
 use harness::micro::Instrument;
@@ -99,6 +99,24 @@ enum Command {
         db: Option<PathBuf>,
         #[command(subcommand)]
         command: HistoryCommand,
+    },
+    /// Profile the release build: sampled warm iterations (flame graph,
+    /// folded stacks, pprof) and one scan under callgrind, per workload,
+    /// into OUT/<label>-<workload>/ (docs/profiling.md).
+    Profile(Box<ProfileCmd>),
+    /// What `harness profile` runs under callgrind: one counted scan.
+    #[command(hide = true)]
+    ProfileScan {
+        #[command(flatten)]
+        corpora: CorporaArgs,
+    },
+    /// Diff two profile folders of one workload: per-function movers and
+    /// the differential flame graph, into OUT.
+    ProfileDiff {
+        base: PathBuf,
+        head: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Print a results file as a table.
     Show {
@@ -232,6 +250,80 @@ impl CompareArgs {
             out: self.out,
         }
     }
+}
+
+/// `harness profile`: what, how, and which revision this binary is.
+#[derive(Debug, clap::Args)]
+struct ProfileCmd {
+    #[command(flatten)]
+    corpora: CorporaArgs,
+    #[command(flatten)]
+    profile: ProfileArgs,
+    /// Parent folder of the profiles.
+    #[arg(long, default_value = "results/profiles")]
+    out: PathBuf,
+    /// Folder name prefix (default: this build's short commit).
+    #[arg(long)]
+    label: Option<String>,
+    /// The revision as given (recorded in profile.json).
+    #[arg(long)]
+    rev: Option<String>,
+    /// The commit id (default: this harness's source tree's HEAD).
+    #[arg(long)]
+    commit: Option<String>,
+    /// The build has uncommitted changes (default: as the source tree says).
+    #[arg(long)]
+    dirty: bool,
+}
+
+fn profile(cmd: ProfileCmd) -> anyhow::Result<()> {
+    let source = harness::environment::source_dir();
+    let mut revision = harness::compare::working_tree_revision("HEAD", source);
+    if let Some(commit) = cmd.commit {
+        revision.commit = commit;
+        revision.dirty = cmd.dirty;
+    }
+    if let Some(rev) = cmd.rev {
+        revision.rev = rev;
+    }
+    let label = cmd
+        .label
+        .unwrap_or_else(|| harness::profile::label(&revision, cmd.corpora.test_size));
+    let harness_bin = std::env::current_exe().context("finding this binary")?;
+    for target in cmd.corpora.profile_targets()? {
+        let dir = harness::profile::folder(&cmd.out, &label, &target.id());
+        let config = cmd.profile.config(cmd.corpora.test_size);
+        if harness::profile::cached(&dir, &revision, &config).is_some() {
+            println!("profile: {} (cached)", dir.display());
+            continue;
+        }
+        eprintln!("harness: profiling {} into {}", target.id(), dir.display());
+        let job = harness::profile::ProfileJob {
+            target,
+            revision: revision.clone(),
+            config,
+            warmup: cmd.profile.warmup,
+            min_seconds: cmd.profile.min_seconds,
+            threads: cmd.profile.threads,
+            out: dir.clone(),
+            harness: harness_bin.clone(),
+        };
+        harness::profile::profile(&job)?;
+        println!("profile: {}", dir.display());
+    }
+    Ok(())
+}
+
+fn profile_scan(corpora: &CorporaArgs) -> anyhow::Result<()> {
+    let targets = corpora.profile_targets()?;
+    let [target] = targets.as_slice() else {
+        anyhow::bail!(
+            "profile-scan takes exactly one workload ({} given)",
+            targets.len()
+        );
+    };
+    harness::profile::profile_scan(target)?;
+    Ok(())
 }
 
 #[derive(Debug, clap::Args)]
@@ -492,6 +584,14 @@ fn main() -> std::process::ExitCode {
         Command::Serve(args) => serve(args).map(ok),
         Command::History { db, command } => history(db, command),
         Command::Micro(args) => micro(args).map(ok),
+        Command::Profile(cmd) => profile(*cmd).map(ok),
+        Command::ProfileScan { corpora } => profile_scan(&corpora).map(ok),
+        Command::ProfileDiff { base, head, out } => harness::profile::diff(&base, &head, &out)
+            .map(|(d, _)| {
+                print!("{}", harness_report::profile::diff_markdown(&d, 10));
+            })
+            .map_err(anyhow::Error::from)
+            .map(ok),
         Command::Show { file } => results::read_run(&file)
             .map_err(anyhow::Error::from)
             .and_then(|r| table(&r))

@@ -154,6 +154,16 @@ impl ScanWorkload {
     }
 }
 
+impl ScanWorkload {
+    /// Scans with one thread and fixed table hashing from now on, so two
+    /// runs of the same build execute the same instructions (what a
+    /// callgrind profile needs to be comparable across builds).
+    pub fn make_deterministic(&mut self) {
+        self.options.threads = 1;
+        self.options.table_hashing = git::TableHashing::Fixed;
+    }
+}
+
 /// Collects blob ids (one sink per worker).
 struct OidSink(Vec<gix::ObjectId>);
 

@@ -16,10 +16,13 @@
 //! inconclusive.
 
 use crate::corpora_task::build_all;
-use crate::harness_build::{release_harness, target_dir, workspace_root};
+use crate::harness_build::{target_dir, workspace_root};
+use crate::profile_task::profile_and_diff;
+use crate::revisions::{Side, Worktrees, build_harness, check_interrupt, resolve, working_tree};
 use anyhow::{Context, bail};
-use harness::cli::CompareOptions;
+use harness::cli::{CompareOptions, ProfileArgs};
 use harness::compare::{CompareJob, SideJob};
+use harness_model::WorkloadId;
 use harness_model::compare::Revision;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -38,160 +41,18 @@ pub struct Args {
     /// Skip the gungraun microbenchmarks.
     #[arg(long)]
     no_micro: bool,
+    /// Skip the differential profiles after the verdicts.
+    #[arg(long, conflicts_with = "profile_all")]
+    no_profile: bool,
+    /// Profile every stratum, not only those whose gated metric moved.
+    #[arg(long)]
+    profile_all: bool,
     /// Output folder (default: results/compare/<base>-<head>).
     #[arg(long)]
     out: Option<PathBuf>,
     /// Keep the worktrees (for debugging a build).
     #[arg(long)]
     keep_worktrees: bool,
-}
-
-fn git(dir: &Path, args: &[&str]) -> anyhow::Result<String> {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .output()
-        .with_context(|| format!("running git {}", args.join(" ")))?;
-    if !out.status.success() {
-        bail!(
-            "git {} failed: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
-}
-
-/// One side of the compare: where its harness comes from.
-#[derive(Debug)]
-struct Side {
-    label: &'static str,
-    rev: String,
-    commit: String,
-    /// The working tree with uncommitted changes: never cached.
-    dirty: bool,
-}
-
-impl Side {
-    fn short(&self) -> String {
-        let mut s: String = self.commit.chars().take(10).collect();
-        if self.dirty {
-            s.push_str("-dirty");
-        }
-        s
-    }
-}
-
-fn resolve(root: &Path, label: &'static str, rev: &str) -> anyhow::Result<Side> {
-    let commit = git(
-        root,
-        &[
-            "rev-parse",
-            "--verify",
-            "--quiet",
-            &format!("{rev}^{{commit}}"),
-        ],
-    )
-    .with_context(|| format!("{label} {rev:?} is not a commit in {}", root.display()))?;
-    Ok(Side {
-        label,
-        rev: rev.to_string(),
-        commit,
-        dirty: false,
-    })
-}
-
-/// Worktrees made by this task, removed on drop (error paths included).
-#[derive(Debug, Default)]
-struct Worktrees {
-    root: PathBuf,
-    paths: Vec<PathBuf>,
-    keep: bool,
-}
-
-impl Worktrees {
-    fn add(&mut self, side: &Side, base: &Path) -> anyhow::Result<PathBuf> {
-        let path = base.join(format!("{}-{}", side.short(), std::process::id()));
-        if path.exists() {
-            let _ = std::fs::remove_dir_all(&path);
-        }
-        git(
-            &self.root,
-            &[
-                "worktree",
-                "add",
-                "--detach",
-                "--quiet",
-                &path.to_string_lossy(),
-                &side.commit,
-            ],
-        )
-        .with_context(|| format!("checking out {} {} into a worktree", side.label, side.rev))?;
-        self.paths.push(path.clone());
-        Ok(path)
-    }
-}
-
-impl Drop for Worktrees {
-    fn drop(&mut self) {
-        if self.keep {
-            for p in &self.paths {
-                eprintln!("bench-compare: kept worktree {}", p.display());
-            }
-            return;
-        }
-        for p in self.paths.drain(..) {
-            let removed = git(
-                &self.root,
-                &["worktree", "remove", "--force", &p.to_string_lossy()],
-            );
-            if removed.is_err() {
-                let _ = std::fs::remove_dir_all(&p);
-            }
-        }
-        let _ = git(&self.root, &["worktree", "prune"]);
-    }
-}
-
-fn check_interrupt(flag: &AtomicBool) -> anyhow::Result<()> {
-    if flag.load(Ordering::SeqCst) {
-        bail!("interrupted");
-    }
-    Ok(())
-}
-
-/// The release harness of `side`: cached by commit under `cache`, built
-/// in `dir` (a worktree, or the checkout itself for the working tree).
-fn build_harness(side: &Side, dir: &Path, target: &Path, cache: &Path) -> anyhow::Result<PathBuf> {
-    let bin = cache.join(side.short()).join("harness");
-    if !side.dirty && bin.exists() {
-        eprintln!(
-            "bench-compare: {} {} harness cached ({})",
-            side.label,
-            side.rev,
-            bin.display()
-        );
-        return Ok(bin);
-    }
-    eprintln!(
-        "bench-compare: building the {} harness ({} = {})",
-        side.label,
-        side.rev,
-        side.short()
-    );
-    let built = release_harness(
-        dir,
-        target,
-        &format!("the {} harness at {}", side.label, side.rev),
-    )?;
-    std::fs::create_dir_all(bin.parent().unwrap_or(cache))
-        .with_context(|| format!("creating {}", cache.display()))?;
-    // Copy through a temporary name so an interrupted copy is never cached.
-    let tmp = bin.with_extension("partial");
-    std::fs::copy(&built, &tmp).with_context(|| format!("copying {}", built.display()))?;
-    std::fs::rename(&tmp, &bin).with_context(|| format!("caching {}", bin.display()))?;
-    Ok(bin)
 }
 
 /// `side`'s gungraun results (cached by commit): `None` when its revision
@@ -242,6 +103,46 @@ fn micro(
     Ok(Some(out))
 }
 
+/// The differential profiles of the workloads whose gated metric moved
+/// (every workload with `all`), added to the compare's outputs.
+fn where_profiles(
+    root: &Path,
+    job: &CompareJob,
+    file: &harness_model::compare::CompareFile,
+    sides: [(&Side, &PathBuf); 2],
+    all: bool,
+) -> anyhow::Result<()> {
+    let ids = harness_analysis::profile::workloads_to_profile(file, all);
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let mut corpora = job.options.corpora.clone();
+    corpora.strata = harness::cli::StrataList(ids.iter().filter_map(WorkloadId::stratum).collect());
+    let repos: Vec<String> = ids
+        .iter()
+        .filter(|id| id.stratum().is_none())
+        .map(ToString::to_string)
+        .collect();
+    corpora.workloads = (!repos.is_empty()).then_some(harness::cli::NameList(repos));
+    let profile = ProfileArgs {
+        threads: job.options.placement.threads,
+        ..ProfileArgs::default()
+    };
+    let profiles = root.join("results").join("profiles");
+    let [(bs, bb), (hs, hb)] = sides;
+    let pairs = [(bs, bb.as_path()), (hs, hb.as_path())];
+    let Some(diffs) = profile_and_diff(pairs, &corpora, &profile, &profiles, &job.out)? else {
+        return Ok(());
+    };
+    harness::profile::attach_to_compare(&job.out, file, &diffs)?;
+    eprintln!(
+        "bench-compare: differential profiles of {} workload(s) in {}",
+        diffs.len(),
+        job.out.display()
+    );
+    Ok(())
+}
+
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let interrupted = Arc::new(AtomicBool::new(false));
     {
@@ -264,16 +165,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let base = resolve(&root, "base", &args.base)?;
     let head = match &args.head {
         Some(rev) => resolve(&root, "head", rev)?,
-        None => {
-            let commit = git(&root, &["rev-parse", "HEAD"])?;
-            let dirty = !git(&root, &["status", "--porcelain", "--untracked-files=no"])?.is_empty();
-            Side {
-                label: "head",
-                rev: "working tree".into(),
-                commit,
-                dirty,
-            }
-        }
+        None => working_tree(&root, "head")?,
     };
     let work = root.join("target").join("bench-compare");
     let target = work.join("target");
@@ -359,6 +251,14 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let outcome = harness::compare::drive(&job)?;
     println!("{}", outcome.summary);
     check_interrupt(&interrupted)?;
+    if !args.no_profile {
+        // After the measured rounds, never during them. A profile that
+        // cannot be made is reported and leaves the gate's verdict alone.
+        let sides = [(&base, &job.base.bin), (&head, &job.head.bin)];
+        if let Err(e) = where_profiles(&root, &job, &outcome.file, sides, args.profile_all) {
+            eprintln!("bench-compare: no differential profiles: {e:#}");
+        }
+    }
     Ok(ExitCode::from(
         u8::try_from(outcome.file.exit_code).unwrap_or(2),
     ))

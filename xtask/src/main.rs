@@ -6,7 +6,9 @@ mod compare_task;
 mod corpora_task;
 mod fuzz_task;
 mod harness_build;
+mod profile_task;
 mod report_task;
+mod revisions;
 
 use clap::{Parser, Subcommand};
 
@@ -26,6 +28,9 @@ enum Task {
     /// Compare two revisions: interleaved, paired runs and the 2% gate
     /// (exit 0 pass, 1 regression, 2 error, 3 inconclusive).
     BenchCompare(compare_task::Args),
+    /// Profile a revision's release build per workload (sampled flame graph
+    /// and callgrind), or diff two with --compare BASE HEAD.
+    Profile(profile_task::Args),
     /// Write results/report.html from results files (default: the newest) and the kept runs.
     Report(report_task::Args),
     /// Run the libFuzzer targets of scanner/fuzz (nightly cargo fuzz) for a
@@ -40,6 +45,7 @@ fn main() -> std::process::ExitCode {
         Task::Bench(args) => bench_task::run(&args).map(ok),
         Task::Report(args) => report_task::run(&args).map(ok),
         Task::Fuzz(args) => fuzz_task::run(&args).map(ok),
+        Task::Profile(args) => profile_task::run(&args).map(ok),
         Task::BenchCompare(args) => compare_task::run(&args),
     };
     result.unwrap_or_else(|e| {

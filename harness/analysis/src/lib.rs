@@ -17,6 +17,10 @@
 //! - [`correction`] — Benjamini–Hochberg.
 //! - [`verdict`] — verdicts per metric and the gate's outcome.
 //! - [`changepoint`] — E-divisive means and exact steps over history series.
+//! - [`callgrind`] — the callgrind profile format, parsed to per-function
+//!   exclusive and inclusive costs.
+//! - [`profile`] — stage attribution of stacks and functions, profile
+//!   tables, and the ranked per-function diff of two builds.
 //! - [`compare`] — [`compare::analyze`]: an A/B compare's raw rounds to
 //!   `compare.json`; [`compare::more_rounds`]; [`compare::pair_micro`].
 //!
@@ -25,11 +29,13 @@
 //! seeded; every verdict is an enum. The method is described in
 //! `docs/compare.md` and `docs/methodology.md`.
 
+pub mod callgrind;
 pub mod changepoint;
 pub mod compare;
 pub mod contamination;
 pub mod correction;
 pub mod paired;
+pub mod profile;
 pub mod rng;
 pub mod series;
 pub mod stats;

@@ -40,6 +40,28 @@ pub fn escape(text: &str) -> String {
     out
 }
 
+/// Standard base64 (RFC 4648, with padding), for data URIs.
+pub fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for k in 0..4 {
+            if k <= chunk.len() {
+                out.push(char::from(ALPHABET[(n >> (18 - 6 * k)) as usize & 63]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
 /// A table cell: text (left-aligned) or a formatted number (right-aligned,
 /// tabular digits, so columns of figures line up).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -135,6 +157,12 @@ enum Block {
         svg: Svg,
         caption: String,
     },
+    /// An SVG made elsewhere (a flame graph with its own script), shown as
+    /// an image so nothing in it runs or leaks into the page.
+    Image {
+        svg_base64: String,
+        caption: String,
+    },
     /// Index into the parent's `children`.
     Section(usize),
 }
@@ -193,6 +221,16 @@ impl Section {
         self
     }
 
+    /// An SVG document shown as an `<img>` from a data URI: its markup
+    /// and scripts stay inside the image.
+    pub fn image(&mut self, svg: &str, caption: impl Into<String>) -> &mut Section {
+        self.blocks.push(Block::Image {
+            svg_base64: base64(svg.as_bytes()),
+            caption: caption.into(),
+        });
+        self
+    }
+
     /// A nested section with a heading one level below this one's.
     pub fn section(&mut self, title: &str) -> &mut Section {
         self.push(Section::new(title, SectionKind::Heading))
@@ -215,7 +253,7 @@ impl Section {
         let own = self
             .blocks
             .iter()
-            .filter(|b| matches!(b, Block::Figure { .. }))
+            .filter(|b| matches!(b, Block::Figure { .. } | Block::Image { .. }))
             .count();
         own + self
             .children
@@ -251,6 +289,16 @@ impl Section {
                         "<figure>\n{}\n<figcaption>{}</figcaption>\n</figure>",
                         svg.as_str().trim_end(),
                         escape(caption)
+                    );
+                }
+                Block::Image {
+                    svg_base64,
+                    caption,
+                } => {
+                    let alt = escape(caption);
+                    let _ = writeln!(
+                        out,
+                        "<figure>\n<img alt=\"{alt}\" style=\"max-width:100%\" src=\"data:image/svg+xml;base64,{svg_base64}\">\n<figcaption>{alt}</figcaption>\n</figure>"
                     );
                 }
                 Block::Section(i) => {
@@ -374,6 +422,34 @@ mod tests {
             values: vec![1.0, 2.0],
         }];
         distribution_chart(&c).unwrap()
+    }
+
+    #[test]
+    fn base64_matches_rfc_4648_vectors() {
+        let cases = [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ];
+        for (plain, encoded) in cases {
+            assert_eq!(base64(plain.as_bytes()), encoded);
+        }
+    }
+
+    #[test]
+    fn images_keep_their_markup_out_of_the_page() {
+        let mut p = Page::new("t");
+        p.section("s")
+            .image("<svg><script>x()</script></svg>", "a \"flame\" graph");
+        assert_eq!(p.figure_count(), 1);
+        let html = p.render();
+        assert!(!html.contains("<script>x()"), "{html}");
+        assert!(html.contains("src=\"data:image/svg+xml;base64,PHN2Zz48c2NyaXB0Pngo"));
+        assert!(html.contains("alt=\"a &quot;flame&quot; graph\""));
     }
 
     fn page() -> Page {

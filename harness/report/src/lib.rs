@@ -1,6 +1,8 @@
 //! harness-report: every renderer of the model's documents — the terminal
 //! table ([`table`]), the PR comment ([`comment`]) and the HTML pages
 //! ([`run_page`], [`compare_page`], built from [`charts`] and [`html`]) —
+//! and profiles with their diffs ([`profile`]: Markdown tables, the
+//! comment's "where" section, the page's profile section), all
 //! sharing one formatting module ([`format`]), so a figure reads the same
 //! in every output.
 //!
@@ -21,6 +23,7 @@ pub mod compare_page;
 pub mod format;
 pub mod history_text;
 pub mod html;
+pub mod profile;
 pub mod run_page;
 pub mod table;
 pub mod trend_page;

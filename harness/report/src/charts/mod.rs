@@ -12,6 +12,8 @@
 //!   median and interquartile box — honest for n = 10..60, where a histogram
 //!   would mostly show binning.
 //! - [`history`]: medians across runs with their confidence band.
+//! - [`flame`]: flame graphs and differential flame graphs of profiles
+//!   (inferno's, not plotters'; the page embeds them as images).
 //!
 //! Every chart has a title, axes named with their units ([`Axis`]), a
 //! legend above the plot where there are named series, and a fixed,
@@ -24,6 +26,7 @@
 
 pub mod bars;
 pub mod distribution;
+pub mod flame;
 pub mod history;
 pub mod time_series;
 
