@@ -34,8 +34,6 @@ pub enum Location {
 #[derive(Debug)]
 pub struct Mapping {
     pub locations: Vec<Location>,
-    /// The repository is a partial clone (has `.promisor` packs).
-    pub promisor: bool,
 }
 
 /// Maps every unique blob to a pack offset, a loose object, or missing.
@@ -66,8 +64,5 @@ pub fn map(packs: &Packs, uniques: &[Unique], m: &mut StageMetrics) -> Result<Ma
         .filter(|l| **l != Location::Missing)
         .count() as u64;
     m.cache_misses = m.items_in - m.items_out;
-    Ok(Mapping {
-        locations,
-        promisor: packs.promisor,
-    })
+    Ok(Mapping { locations })
 }

@@ -96,7 +96,7 @@ pub fn plan(
             Location::Missing => out.skipped.push(Skipped {
                 oid: u.oid,
                 reason: SkipReason::Missing {
-                    promisor: mapping.promisor,
+                    promisor: packs.promisor,
                 },
             }),
         }
