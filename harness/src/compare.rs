@@ -3,10 +3,15 @@
 //! flags; `cargo xtask bench-compare` builds the two binaries and the same
 //! job, and calls [`drive`] directly.
 //!
-//! It starts both sides' harnesses as resident `harness serve` processes
-//! pinned to the same cores, runs warm-up and measured ABBA rounds per
-//! stratum ([`crate::interleave`]), adds rounds while a gated metric is
-//! inconclusive (up to the gate's cap, [`more_rounds`]), and writes
+//! It runs the rounds in several independent process pairs (the gate's
+//! `[replication]`): each pair is two fresh resident `harness serve`
+//! processes pinned to the same cores, with their own environment size
+//! (stack offset), heap offset and hash seed, and a layout variant of each
+//! side's binary (variant `k mod layouts`); in each pair it runs warm-up
+//! and measured ABBA rounds per stratum ([`crate::interleave`]), an equal
+//! share of the rounds. While a gated metric is inconclusive (up to the
+//! gate's cap, [`more_rounds`]) it adds a process pair that runs the
+//! inconclusive strata's extra rounds, and finally writes
 //! `compare.json`, the raw `input.json`, and every rendered output
 //! (`comment.md`, `report.html`) through the report layer's fan-out.
 //!
@@ -21,10 +26,13 @@ use crate::interleave::{Progress, Servers, StratumRounds};
 use crate::serve::{Client, ClientError, Hello};
 use crate::{affinity, environment};
 use harness_analysis::compare::{CompareError, analyze, more_rounds, pair_micro};
+use harness_analysis::rng::SplitMix64;
+use harness_model::calibration::{CalibrationSummary, read_calibration};
 use harness_model::compare::{
-    CompareFile, CompareInput, Findings, MethodInput, Revision, Round, Side, StratumPairs,
-    write_compare,
+    CompareFile, CompareInput, ExactPair, Findings, MethodInput, ProcessPair, Revision, Round,
+    Side, StratumPairs, write_compare,
 };
+use harness_model::environment::Environment;
 use harness_model::gate::{Gate, GateError};
 use harness_model::protocol::Sample;
 use harness_model::results::read_run;
@@ -38,23 +46,57 @@ use std::time::Instant;
 /// Contaminated rounds measured again per stratum before they are kept.
 pub const MAX_RERUNS: usize = 5;
 
+/// Environment variable carrying a process pair's heap offset (bytes) to
+/// `harness serve`, which allocates and keeps that much first.
+pub const HEAP_OFFSET_ENV: &str = "HARNESS_HEAP_OFFSET";
+
+/// Environment variable whose length (a run of `x`) moves a process pair's
+/// initial stack.
+pub const ENV_PAD_ENV: &str = "HARNESS_ENV_PAD";
+
 /// One side of a compare: its harness binary, what revision it is, and
 /// (optionally) its `harness micro --out` file of gungraun results.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SideJob {
     pub bin: PathBuf,
     pub revision: Revision,
     pub micro: Option<PathBuf>,
+    /// Relinked variants of `bin` (other link orders); process pair `k`
+    /// runs `[bin, layouts...][k mod (1 + layouts.len())]`.
+    #[serde(default)]
+    pub layouts: Vec<PathBuf>,
+    /// Calibration only: `harness serve --inject-slowdown` for this side.
+    #[serde(default)]
+    pub inject: Option<f64>,
+}
+
+impl SideJob {
+    fn variants(&self) -> Vec<&Path> {
+        std::iter::once(self.bin.as_path())
+            .chain(self.layouts.iter().map(PathBuf::as_path))
+            .collect()
+    }
 }
 
 /// Everything a compare needs.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CompareJob {
     pub base: SideJob,
     pub head: SideJob,
     pub options: CompareOptions,
     /// Output folder.
     pub out: PathBuf,
+    /// Exact end-to-end figures both sides' builds produced (xtask makes
+    /// them under callgrind before the rounds).
+    #[serde(default)]
+    pub exact: Vec<ExactPair>,
+    /// Folder of `calibration.json` files; the one matching this machine's
+    /// fingerprint is quoted in the outputs.
+    #[serde(default)]
+    pub calibrations: Option<PathBuf>,
+    /// Overrides the gate's `[replication] processes` (calibration runs).
+    #[serde(default)]
+    pub processes: Option<usize>,
 }
 
 /// What a finished compare decided and wrote.
@@ -179,6 +221,119 @@ fn absolute(side: Side, p: &Path) -> Result<PathBuf, DriveError> {
     })
 }
 
+/// One process pair's randomization, drawn from the compare's generator.
+fn draw_pair(rng: &mut SplitMix64, index: usize, layouts: usize) -> ProcessPair {
+    ProcessPair {
+        index,
+        layout: index % layouts.max(1),
+        // Up to 4 KiB of environment: the initial stack moves by as much,
+        // across a page, as varying `$PWD` or `$USER` lengths would.
+        env_pad: rng.index(4096),
+        // Up to 64 KiB, 16-byte steps: below the allocator's mmap
+        // threshold, so it shifts the heap rather than mapping apart.
+        heap_offset: 16 * rng.index(4096),
+        setup_seconds: 0.0,
+    }
+}
+
+/// The calibration in `dir` whose machine fingerprint is `env`'s, newest
+/// first; none when there is no folder or no match.
+pub fn calibration_for(dir: &Path, env: &Environment) -> Option<CalibrationSummary> {
+    let machine = env.machine();
+    let mut found: Vec<CalibrationSummary> = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .filter_map(|p| read_calibration(&p).ok())
+        .map(|f| f.summary)
+        .filter(|s| s.machine == machine)
+        .collect();
+    found.sort_by(|a, b| b.created.cmp(&a.created));
+    found.into_iter().next()
+}
+
+/// What the rounds so far need from the next process pair: per stratum,
+/// how many rounds.
+type PairPlan = Vec<(usize, usize)>;
+
+struct Pairs<'a> {
+    job: &'a CompareJob,
+    sargs: Vec<String>,
+    dir: PathBuf,
+    rng: SplitMix64,
+    layouts: usize,
+    processes: Vec<ProcessPair>,
+    warmup: usize,
+    hello: Option<(Hello, Vec<String>)>,
+}
+
+impl Pairs<'_> {
+    /// Spawns a fresh process pair, warms it on every stratum it will
+    /// measure and runs its share of rounds (`plan`).
+    fn run(
+        &mut self,
+        all: &mut [StratumRounds],
+        plan: &PairPlan,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<(), DriveError> {
+        let index = self.processes.len();
+        let mut pair = draw_pair(&mut self.rng, index, self.layouts);
+        let started = Instant::now();
+        let env = vec![
+            (ENV_PAD_ENV.to_string(), "x".repeat(pair.env_pad)),
+            (HEAP_OFFSET_ENV.to_string(), pair.heap_offset.to_string()),
+        ];
+        let spawn = |side: Side, job: &SideJob| -> Result<Client, DriveError> {
+            let bin = absolute(side, job.variants()[pair.layout])?;
+            let mut args = self.sargs.clone();
+            if let Some(share) = job.inject {
+                args.extend(["--inject-slowdown".to_string(), share.to_string()]);
+            }
+            Ok(Client::spawn(side.as_str(), &bin, &self.dir, &args, &env)?)
+        };
+        let mut servers = Servers {
+            base: spawn(Side::Base, &self.job.base)?,
+            head: spawn(Side::Head, &self.job.head)?,
+        };
+        let base_hello = servers.base.hello()?;
+        let head_hello = servers.head.hello()?;
+        let forced = check_sides(&base_hello, &head_hello, self.job.options.gate.force)?;
+        if self.hello.is_none() {
+            eprintln!(
+                "compare: both sides ready, {}, counters {}",
+                if self.job.options.placement.unpinned {
+                    "unpinned".to_string()
+                } else {
+                    format!("pinned to cores {:?}", base_hello.environment.pinned_cores)
+                },
+                base_hello.counter_source
+            );
+            self.hello = Some((base_hello, forced));
+        }
+        for &(k, _) in plan {
+            all[k].process = index;
+            all[k].warm(&mut servers, self.warmup, progress)?;
+        }
+        pair.setup_seconds = started.elapsed().as_secs_f64();
+        eprintln!(
+            "compare: process pair {} (layout {}, env pad {}, heap offset {}) ready in {:.1} s",
+            index + 1,
+            pair.layout,
+            pair.env_pad,
+            pair.heap_offset,
+            pair.setup_seconds
+        );
+        for &(k, n) in plan {
+            all[k].extend(&mut servers, n, progress)?;
+        }
+        servers.base.finish()?;
+        servers.head.finish()?;
+        self.processes.push(pair);
+        Ok(())
+    }
+}
+
 /// Runs the compare `job` describes, writes its outputs and returns the
 /// outcome (whose `file.exit_code` is the gate's exit code).
 pub fn drive(job: &CompareJob) -> Result<CompareOutcome, DriveError> {
@@ -205,25 +360,28 @@ pub fn drive(job: &CompareJob) -> Result<CompareOutcome, DriveError> {
     let dir = std::env::current_dir()
         .map_err(|e| DriveError::Config(format!("reading the current folder: {e}")))?;
     let present: Vec<String> = repos.iter().map(|r| r.id.to_string()).collect();
-    let sargs = server_args(job, &cores, &present);
-    let base_bin = absolute(Side::Base, &job.base.bin)?;
-    let head_bin = absolute(Side::Head, &job.head.bin)?;
-    let mut servers = Servers {
-        base: Client::spawn("base", &base_bin, &dir, &sargs)?,
-        head: Client::spawn("head", &head_bin, &dir, &sargs)?,
+    let processes = job.processes.unwrap_or(gate.replication.processes).max(1);
+    let layouts = gate
+        .replication
+        .layouts
+        .min(job.base.variants().len())
+        .min(job.head.variants().len());
+    // The generator's seed is the clock's: the randomization differs from
+    // compare to compare, as between-process variance is meant to, and
+    // each pair's draw is recorded in the file.
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    let mut pairs = Pairs {
+        job,
+        sargs: server_args(job, &cores, &present),
+        dir,
+        rng: SplitMix64::new(seed),
+        layouts,
+        processes: Vec::new(),
+        warmup: gate.rounds.warmup,
+        hello: None,
     };
-    let base_hello = servers.base.hello()?;
-    let head_hello = servers.head.hello()?;
-    let forced = check_sides(&base_hello, &head_hello, job.options.gate.force)?;
-    eprintln!(
-        "compare: both sides ready, {}, counters {}",
-        if job.options.placement.unpinned {
-            "unpinned".to_string()
-        } else {
-            format!("pinned to cores {cores:?}")
-        },
-        base_hello.counter_source
-    );
 
     let mut all: Vec<StratumRounds> = workloads
         .iter()
@@ -248,15 +406,27 @@ pub fn drive(job: &CompareJob) -> Result<CompareOutcome, DriveError> {
             }
         }
     };
-    for r in &mut all {
-        let caps = gate.rounds.caps(&r.stratum);
-        // `--rounds` replaces the unscaled initial count; the stratum's
-        // scale still applies.
-        let initial = job.options.gate.rounds.map_or(caps.initial, |n| {
-            n * (caps.initial / gate.rounds.initial.max(1)).max(1)
-        });
-        r.warm(&mut servers, gate.rounds.warmup, &mut progress)?;
-        r.extend(&mut servers, initial, &mut progress)?;
+    // Each stratum's initial rounds, split evenly over the process pairs
+    // (the first pairs take the remainder).
+    let initial: Vec<usize> = all
+        .iter()
+        .map(|r| {
+            let caps = gate.rounds.caps(&r.stratum);
+            // `--rounds` replaces the unscaled initial count; the stratum's
+            // scale still applies.
+            job.options.gate.rounds.map_or(caps.initial, |n| {
+                n * (caps.initial / gate.rounds.initial.max(1)).max(1)
+            })
+        })
+        .collect();
+    for p in 0..processes {
+        let plan: PairPlan = initial
+            .iter()
+            .enumerate()
+            .map(|(k, &n)| (k, n / processes + usize::from(p < n % processes)))
+            .filter(|&(_, n)| n > 0)
+            .collect();
+        pairs.run(&mut all, &plan, &mut progress)?;
     }
     let micro = match (&job.base.micro, &job.head.micro) {
         (Some(b), Some(h)) => {
@@ -269,6 +439,13 @@ pub fn drive(job: &CompareJob) -> Result<CompareOutcome, DriveError> {
         }
         _ => Vec::new(),
     };
+    let Some((base_hello, forced)) = pairs.hello.clone() else {
+        return Err(DriveError::Config("no process pair ran".into()));
+    };
+    let calibration = job
+        .calibrations
+        .as_deref()
+        .and_then(|d| calibration_for(d, &base_hello.environment));
     let mut extensions = 0;
     let (input, file) = loop {
         let input = CompareInput {
@@ -283,8 +460,11 @@ pub fn drive(job: &CompareJob) -> Result<CompareOutcome, DriveError> {
                 allow_findings_change: job.options.gate.allow_findings_change,
             },
             findings: findings(&all)?,
-            strata: pairs(&all),
+            strata: rounds_of(&all),
             micro: micro.clone(),
+            processes: pairs.processes.clone(),
+            exact: job.exact.clone(),
+            calibration: calibration.clone(),
         };
         let file = analyze(&input, &gate)?;
         let more = more_rounds(&file, &gate);
@@ -292,18 +472,21 @@ pub fn drive(job: &CompareJob) -> Result<CompareOutcome, DriveError> {
             break (input, file);
         }
         extensions += 1;
+        // More process pairs, not only more rounds: where the interval is
+        // wide because pairs differ, only new pairs narrow it.
+        let mut plan = PairPlan::new();
         for (stratum, n) in more {
-            if let Some(r) = all.iter_mut().find(|r| r.stratum == stratum) {
+            if let Some(k) = all.iter().position(|r| r.stratum == stratum) {
                 eprintln!(
-                    "compare: {stratum} is inconclusive after {} rounds: {n} more",
-                    r.rounds.len()
+                    "compare: {stratum} is inconclusive after {} rounds in {} process pairs: {n} more in a new pair",
+                    all[k].rounds.len(),
+                    pairs.processes.len()
                 );
-                r.extend(&mut servers, n, &mut progress)?;
+                plan.push((k, n));
             }
         }
+        pairs.run(&mut all, &plan, &mut progress)?;
     };
-    servers.base.finish()?;
-    servers.head.finish()?;
     if !forced.is_empty() {
         eprintln!(
             "compare: warning: environments differ (forced): {}",
@@ -358,7 +541,7 @@ fn findings(all: &[StratumRounds]) -> Result<Findings, DriveError> {
 }
 
 /// The rounds so far, as the analysis takes them.
-fn pairs(all: &[StratumRounds]) -> Vec<StratumPairs> {
+fn rounds_of(all: &[StratumRounds]) -> Vec<StratumPairs> {
     all.iter()
         .map(|r| StratumPairs {
             stratum: r.stratum.clone(),
@@ -368,6 +551,7 @@ fn pairs(all: &[StratumRounds]) -> Vec<StratumPairs> {
                 .iter()
                 .map(|p| Round {
                     index: p.index,
+                    process: p.process,
                     base_first: p.base_first,
                     base: p.base.iteration.clone(),
                     head: p.head.iteration.clone(),
@@ -550,11 +734,15 @@ mod tests {
                 bin: "a".into(),
                 revision: working_tree_revision("base", Path::new("/nonexistent")),
                 micro: None,
+                layouts: Vec::new(),
+                inject: None,
             },
             head: SideJob {
                 bin: "b".into(),
                 revision: working_tree_revision("head", Path::new("/nonexistent")),
                 micro: None,
+                layouts: Vec::new(),
+                inject: None,
             },
             options: CompareOptions {
                 corpora: crate::cli::CorporaArgs::default(),
@@ -567,6 +755,9 @@ mod tests {
                 },
             },
             out: "out".into(),
+            exact: Vec::new(),
+            calibrations: None,
+            processes: None,
         };
         job.options.corpora.corpora = Some("/c".into());
         let args = server_args(&job, &[0, 1], &[]);

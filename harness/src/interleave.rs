@@ -34,6 +34,8 @@ pub fn base_first(round: usize) -> bool {
 #[derive(Clone, Debug, PartialEq)]
 pub struct PairedSample {
     pub index: usize,
+    /// The process pair it ran in.
+    pub process: usize,
     pub base_first: bool,
     pub base: Sample,
     pub head: Sample,
@@ -70,6 +72,8 @@ pub struct StratumRounds {
     pub reruns: usize,
     pub max_reruns: usize,
     pub warmups: usize,
+    /// The process pair the next rounds run in (the driver sets it).
+    pub process: usize,
     requests: usize,
 }
 
@@ -81,6 +85,7 @@ impl StratumRounds {
             reruns: 0,
             max_reruns,
             warmups: 0,
+            process: 0,
             requests: 0,
         }
     }
@@ -138,6 +143,7 @@ impl StratumRounds {
             let (base, head) = self.pair(servers, first, false)?;
             let round = PairedSample {
                 index,
+                process: self.process,
                 base_first: first,
                 base,
                 head,

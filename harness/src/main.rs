@@ -223,6 +223,23 @@ struct CompareArgs {
     /// The head side's `harness micro --out` file (gungraun).
     #[arg(long, requires = "micro_base")]
     micro_head: Option<PathBuf>,
+    /// Layout variants of the base binary (relinked in other link orders),
+    /// comma-separated; process pair k runs variant k mod (1 + count).
+    #[arg(long, value_delimiter = ',')]
+    base_layouts: Vec<PathBuf>,
+    /// Layout variants of the head binary.
+    #[arg(long, value_delimiter = ',')]
+    head_layouts: Vec<PathBuf>,
+    /// Calibration: the head side burns this share of each iteration's CPU
+    /// time more, inside the measured region.
+    #[arg(long, value_name = "SHARE")]
+    inject_slowdown: Option<f64>,
+    /// Process pairs (default: the gate's `[replication] processes`).
+    #[arg(long)]
+    processes: Option<usize>,
+    /// Folder of calibration files to quote the matching one from.
+    #[arg(long, default_value = "results/calibration")]
+    calibrations: PathBuf,
 }
 
 impl CompareArgs {
@@ -236,6 +253,8 @@ impl CompareArgs {
                     dirty: false,
                 },
                 micro: self.micro_base,
+                layouts: self.base_layouts,
+                inject: None,
             },
             head: SideJob {
                 bin: self.head_bin,
@@ -245,9 +264,14 @@ impl CompareArgs {
                     dirty: self.head_dirty,
                 },
                 micro: self.micro_head,
+                layouts: self.head_layouts,
+                inject: self.inject_slowdown,
             },
             options: self.options,
             out: self.out,
+            exact: Vec::new(),
+            calibrations: Some(self.calibrations),
+            processes: self.processes,
         }
     }
 }
@@ -334,6 +358,10 @@ struct ServeArgs {
     /// compare measures both sides on one set of corpora).
     #[arg(long)]
     trust_corpora: bool,
+    /// Calibration only: burn this share of each iteration's CPU time more
+    /// inside the measured region (0.02 = a 2% slowdown of known size).
+    #[arg(long, value_name = "SHARE")]
+    inject_slowdown: Option<f64>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -406,14 +434,29 @@ fn micro(args: MicroArgs) -> anyhow::Result<()> {
 
 /// `harness serve`: one session, measured on request (see `harness::serve`).
 fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    // A compare gives each process pair its own heap offset: one block of
+    // that size, allocated first and kept, moves everything after it.
+    let offset = std::env::var(harness::compare::HEAP_OFFSET_ENV)
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(0);
+    let keep = std::hint::black_box(vec![1u8; offset]);
     let (config, skipped) = args.session.session_config(args.trust_corpora)?;
     for s in &skipped {
         eprintln!("harness: workload {} skipped: {}", s.name, s.reason);
     }
     let mut session = Session::open(&config, Some(alloc_snapshot))?;
+    if let Some(share) = args.inject_slowdown {
+        anyhow::ensure!(
+            share.is_finite() && (0.0..=1.0).contains(&share),
+            "--inject-slowdown {share}: must lie in [0, 1]"
+        );
+        session.inject_slowdown(share);
+    }
     let stdin = std::io::stdin().lock();
     let stdout = std::io::stdout().lock();
     harness::serve::serve(&mut session, stdin, stdout)?;
+    drop(keep);
     Ok(())
 }
 

@@ -183,6 +183,25 @@ pub struct Instruments {
     pub noise: Box<dyn NoiseProbe + Send>,
     pub thresholds: Thresholds,
     pub environment: Environment,
+    /// Calibration only: burn this share of each iteration's CPU time more,
+    /// inside the measured region (see [`burn`]).
+    pub inject: Option<f64>,
+}
+
+/// Spins on this thread until the process has used `1 + share` times the
+/// CPU time it had used since `start` when called: a slowdown of known
+/// size inside the measured region, which the gate's calibration uses to
+/// measure its power. It allocates nothing, so allocation counts stay.
+pub fn burn(start: &Usage, share: f64) {
+    let spent = Usage::now().cpu_ns_since(start);
+    let target = spent + (spent as f64 * share.max(0.0)) as u64;
+    let mut x = 0u64;
+    while Usage::now().cpu_ns_since(start) < target {
+        for i in 0..2_000u64 {
+            x = std::hint::black_box(x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(i));
+        }
+    }
+    std::hint::black_box(x);
 }
 
 impl std::fmt::Debug for Instruments {
@@ -233,6 +252,11 @@ impl<W: Workload> Session<W> {
 
     pub fn environment(&self) -> &Environment {
         &self.instruments.environment
+    }
+
+    /// Calibration only: every iteration burns `share` of its CPU time more.
+    pub fn inject_slowdown(&mut self, share: f64) {
+        self.instruments.inject = Some(share);
     }
 
     pub fn counter_source(&self) -> CounterSource {
@@ -293,6 +317,9 @@ impl<W: Workload> Session<W> {
         instruments.counters.start()?;
         let t0 = Instant::now();
         let output = slot.workload.run(index)?;
+        if let Some(share) = instruments.inject {
+            burn(&usage0, share);
+        }
         let wall = t0.elapsed();
         let reading = instruments.counters.stop()?;
         let alloc1 = alloc.map(|f| f());
@@ -544,6 +571,7 @@ mod tests {
                 noise: Box::new(Script(script.into())),
                 thresholds: Thresholds::default(),
                 environment: environment::capture(Vec::new(), report),
+                inject: None,
             },
         )
         .unwrap()
@@ -588,6 +616,7 @@ mod tests {
                 noise: Box::new(Script(VecDeque::new())),
                 thresholds: Thresholds::default(),
                 environment: environment::capture(Vec::new(), report),
+                inject: None,
             },
         )
         .unwrap_err()

@@ -164,6 +164,7 @@ impl Session<ScanWorkload> {
                 noise: Box::new(LiveNoise::new(cores)),
                 thresholds: config.thresholds,
                 environment,
+                inject: None,
             },
         )
     }

@@ -129,9 +129,11 @@ impl Client {
         program: &Path,
         dir: &Path,
         args: &[String],
+        env: &[(String, String)],
     ) -> Result<Client, ClientError> {
         let mut child = Command::new(program)
             .current_dir(dir)
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .arg("serve")
             .args(args)
             .stdin(Stdio::piped())

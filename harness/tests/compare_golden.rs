@@ -18,11 +18,13 @@ use corpora::Stratum;
 use corpora::rng::Rng;
 use harness_analysis::compare::{analyze, more_rounds};
 use harness_model::compare::{
-    CompareFile, CompareInput, Findings, MethodInput, MicroPair, Revision, Round, StratumPairs,
-    parse_compare, to_json,
+    CompareFile, CompareInput, ExactFigures, ExactPair, ExactSource, ExactStage, Findings,
+    MethodInput, MicroPair, PMethod, ProcessPair, Revision, Round, StratumPairs, parse_compare,
+    to_json,
 };
 use harness_model::contamination::{Noise, Verdict as Contamination};
 use harness_model::gate::Gate;
+use harness_model::profile::PipelineStage;
 use harness_model::results::{Iteration, Metric, StageSample};
 use harness_model::verdict::{GateOutcome, Verdict};
 use harness_model::{CounterReport, CounterSource, Environment};
@@ -102,6 +104,7 @@ fn stratum_pairs(seed: u64, s: &Scenario, rounds: usize) -> StratumPairs {
             let head = iteration(&mut rng, s, drift * (1.0 + s.shift), s.head_allocations);
             Round {
                 index,
+                process: 0,
                 base_first,
                 base,
                 head,
@@ -169,6 +172,9 @@ fn input(scenarios: &[Scenario], seed: u64, rounds: usize, micro: Vec<MicroPair>
             .map(|(k, s)| stratum_pairs(seed.wrapping_add(k as u64 * 0x9E37), s, rounds))
             .collect(),
         micro,
+        processes: Vec::new(),
+        exact: Vec::new(),
+        calibration: None,
     }
 }
 
@@ -524,4 +530,128 @@ fn allocation_counts_that_vary_are_compared_statistically() {
             .unwrap();
         assert!(b.deterministic && b.comparison.paired.is_none());
     }
+}
+
+/// Rounds from `pairs` process pairs, each pair with its own fixed effect
+/// on head (a layout, a heap offset): `effects[k]` for pair `k`.
+fn replicated_input(effects: &[f64], per_pair: usize, seed: u64) -> CompareInput {
+    let s = scenario(Stratum::Medium, 0.0, 0.004);
+    let mut inp = input(&[s], seed, effects.len() * per_pair, Vec::new());
+    for (k, r) in inp.strata[0].rounds.iter_mut().enumerate() {
+        let pair = k / per_pair;
+        r.process = pair;
+        let f = 1.0 + effects[pair];
+        r.head.wall_ns = (r.head.wall_ns as f64 * f) as u64;
+        r.head.cpu_ns = (r.head.cpu_ns as f64 * f) as u64;
+        r.head.cycles = (r.head.cycles as f64 * f) as u64;
+    }
+    inp.processes = (0..effects.len())
+        .map(|index| ProcessPair {
+            index,
+            layout: index % 4,
+            env_pad: 0,
+            heap_offset: 0,
+            setup_seconds: 2.0,
+        })
+        .collect();
+    inp
+}
+
+#[test]
+fn between_process_effects_widen_the_interval_instead_of_alarming() {
+    // Each process pair sees a fixed ±1.5% effect (what one layout or heap
+    // offset does), the rounds within a pair are tight. Treated as one
+    // process, the rounds look like a significant change; replicated, the
+    // interval covers the spread between pairs and 1.
+    let gate = quick_gate();
+    let effects = [0.015, -0.012, 0.018, -0.015, 0.011, -0.009];
+    let inp = replicated_input(&effects, 10, 7);
+    let file = analyze(&inp, &gate).unwrap();
+    let cpu = &file.strata[0]
+        .metrics
+        .iter()
+        .find(|m| m.metric == Metric::CpuNs)
+        .unwrap()
+        .comparison;
+    let p = cpu.paired.as_ref().unwrap();
+    assert_eq!(p.processes, 6);
+    assert_eq!(p.p_method, PMethod::Bootstrap);
+    assert!(p.ci.low < 1.0 && p.ci.high > 1.0, "{:?}", p.ci);
+    assert!(p.between_process_share.unwrap() > 0.8, "{p:?}");
+    assert_ne!(cpu.verdict, Verdict::Regressed);
+    assert_eq!(file.strata[0].processes, 6);
+    // The same rounds as one process: a narrower interval.
+    let mut single = inp.clone();
+    for r in &mut single.strata[0].rounds {
+        r.process = 0;
+    }
+    let one = analyze(&single, &gate).unwrap();
+    let q = one.strata[0].metrics[0].comparison.paired.clone().unwrap();
+    assert_eq!(q.processes, 1);
+    assert!(
+        q.ci.high - q.ci.low < p.ci.high - p.ci.low,
+        "{q:?} vs {p:?}"
+    );
+    // Inconclusive strata say what would settle them.
+    if cpu.verdict == Verdict::Inconclusive {
+        let n = file.strata[0].needed.as_ref().unwrap();
+        assert!(n.more_processes > 0, "{n:?}");
+        assert!(n.seconds > 0.0);
+    }
+}
+
+#[test]
+fn a_real_change_survives_replication() {
+    let gate = quick_gate();
+    let effects = [0.05, 0.046, 0.054, 0.049, 0.052];
+    let file = analyze(&replicated_input(&effects, 8, 3), &gate).unwrap();
+    assert_eq!(
+        verdict_of(&file, Stratum::Medium, Metric::CpuNs),
+        Verdict::Regressed
+    );
+    assert_eq!(file.outcome, GateOutcome::Regression);
+}
+
+#[test]
+fn exact_end_to_end_figures_gate_exactly() {
+    let gate = Gate::default();
+    let mut inp = golden_input();
+    let figures = |ir: u64| ExactFigures {
+        instructions: ir,
+        estimated_cycles: Some(ir + ir / 4),
+        stages: vec![ExactStage {
+            stage: PipelineStage::Detect,
+            instructions: ir / 2,
+        }],
+    };
+    inp.exact = vec![ExactPair {
+        stratum: Stratum::Small,
+        source: ExactSource::Callgrind,
+        base: figures(1_000_000),
+        head: figures(1_030_000),
+    }];
+    let file = analyze(&inp, &gate).unwrap();
+    let totals: Vec<_> = file.exact.iter().filter(|e| e.stage.is_none()).collect();
+    assert_eq!(totals.len(), 2);
+    assert!(
+        totals
+            .iter()
+            .all(|e| e.gated && e.verdict == Verdict::Regressed)
+    );
+    assert!(
+        file.exact
+            .iter()
+            .any(|e| e.stage == Some(PipelineStage::Detect) && !e.gated)
+    );
+    assert_eq!(file.outcome, GateOutcome::Regression);
+    let comment = render_comment(&file);
+    assert!(
+        comment.contains(
+            "| small | all | instructions | 1,000,000 | 1,030,000 | +3.00% | ❌ regressed |"
+        ),
+        "{comment}"
+    );
+    inp.exact[0].head = figures(1_000_000);
+    let same = analyze(&inp, &gate).unwrap();
+    assert!(same.exact.iter().all(|e| e.verdict == Verdict::Unchanged));
 }

@@ -29,6 +29,7 @@ fn spawn(root: &Path, extra: &[&str]) -> Client {
         Path::new(env!("CARGO_BIN_EXE_harness")),
         Path::new(env!("CARGO_MANIFEST_DIR")),
         &args,
+        &[],
     )
     .expect("server starts")
 }

@@ -16,9 +16,11 @@
 //! inconclusive.
 
 use crate::corpora_task::build_all;
+use crate::exact::exact_pairs;
 use crate::harness_build::{target_dir, workspace_root};
+use crate::layouts::{harness_with_layouts, seeds};
 use crate::profile_task::profile_and_diff;
-use crate::revisions::{Side, Worktrees, build_harness, check_interrupt, resolve, working_tree};
+use crate::revisions::{Side, Worktrees, check_interrupt, resolve, working_tree};
 use anyhow::{Context, bail};
 use harness::cli::{CompareOptions, ProfileArgs};
 use harness::compare::{CompareJob, SideJob};
@@ -32,27 +34,53 @@ use std::sync::atomic::{AtomicBool, Ordering};
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The base revision (anything `git rev-parse` understands).
-    base: String,
+    pub base: String,
     /// The head revision; omitted, the working tree as it is now
     /// (uncommitted changes included).
-    head: Option<String>,
+    pub head: Option<String>,
     #[command(flatten)]
-    options: CompareOptions,
+    pub options: CompareOptions,
     /// Skip the gungraun microbenchmarks.
     #[arg(long)]
-    no_micro: bool,
+    pub no_micro: bool,
     /// Skip the differential profiles after the verdicts.
     #[arg(long, conflicts_with = "profile_all")]
-    no_profile: bool,
+    pub no_profile: bool,
     /// Profile every stratum, not only those whose gated metric moved.
     #[arg(long)]
-    profile_all: bool,
+    pub profile_all: bool,
     /// Output folder (default: results/compare/<base>-<head>).
     #[arg(long)]
-    out: Option<PathBuf>,
+    pub out: Option<PathBuf>,
     /// Keep the worktrees (for debugging a build).
     #[arg(long)]
-    keep_worktrees: bool,
+    pub keep_worktrees: bool,
+    /// Skip the exact end-to-end figures (callgrind) the gate's `[exact]` asks for.
+    #[arg(long)]
+    pub no_exact: bool,
+    /// Calibrate the gate on this machine instead of comparing: BASE is the
+    /// build to calibrate with (HEAD must be omitted); see `--k` and `--sizes`.
+    #[arg(long)]
+    pub calibrate: bool,
+    /// Calibration: compares per experiment.
+    #[arg(long, default_value_t = 10, requires = "calibrate")]
+    pub k: usize,
+    /// Calibration: injected slowdowns, as shares of CPU time.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_values_t = [0.01, 0.02, 0.04],
+        requires = "calibrate"
+    )]
+    pub sizes: Vec<f64>,
+    /// Calibration: which experiments (aa, layout, injected).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_values_t = ["aa".to_string(), "layout".to_string(), "injected".to_string()],
+        requires = "calibrate"
+    )]
+    pub experiments: Vec<String>,
 }
 
 /// `side`'s gungraun results (cached by commit): `None` when its revision
@@ -144,6 +172,12 @@ fn where_profiles(
 }
 
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    if args.calibrate {
+        if args.head.is_some() {
+            bail!("--calibrate measures one build: give BASE only");
+        }
+        return crate::calibrate_task::run(args);
+    }
     let interrupted = Arc::new(AtomicBool::new(false));
     {
         // Ctrl-C reaches the children too (same process group) and ends
@@ -162,6 +196,8 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     if !gate.is_file() {
         bail!("the gate configuration {} does not exist", gate.display());
     }
+    let gate_file = harness_model::gate::Gate::read(&gate)?;
+    let layout_seeds = seeds(gate_file.replication.layouts, 0);
     let base = resolve(&root, "base", &args.base)?;
     let head = match &args.head {
         Some(rev) => resolve(&root, "head", rev)?,
@@ -192,7 +228,11 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let mut sides = Vec::new();
     for side in [&base, &head] {
         let cached = |p: PathBuf| !side.dirty && p.exists();
-        let need_build = !cached(bins.join(side.short()).join("harness"));
+        let folder = bins.join(side.short());
+        let need_build = !cached(folder.join("harness"))
+            || layout_seeds
+                .iter()
+                .any(|s| !cached(folder.join(format!("harness.layout-{s}"))));
         let need_micro =
             !args.no_micro && !cached(micro_cache.join(format!("{}.json", side.short())));
         let (dir, side_target) = if side.dirty {
@@ -202,7 +242,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         } else {
             (root.clone(), target.clone())
         };
-        let bin = build_harness(side, &dir, &side_target, &bins)?;
+        let (bin, layouts) = harness_with_layouts(side, &dir, &side_target, &bins, &layout_seeds)?;
         check_interrupt(&interrupted)?;
         let micro_file = if args.no_micro {
             None
@@ -210,7 +250,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             micro(side, &bin, &dir, &side_target, &micro_cache, &corpora_root)?
         };
         check_interrupt(&interrupted)?;
-        sides.push((bin, micro_file));
+        sides.push((bin, layouts, micro_file));
     }
     // The worktrees were only needed for building; measuring runs the
     // cached binaries, so remove them before the long part.
@@ -221,21 +261,40 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             .join("compare")
             .join(format!("{}-{}", base.short(), head.short()))
     });
-    let side_job = |side: &Side, (bin, micro): (PathBuf, Option<PathBuf>)| SideJob {
-        bin,
-        revision: Revision {
-            rev: side.rev.clone(),
-            commit: side.commit.clone(),
-            dirty: side.dirty,
-        },
-        micro,
-    };
+    let side_job =
+        |side: &Side, (bin, layouts, micro): (PathBuf, Vec<PathBuf>, Option<PathBuf>)| SideJob {
+            bin,
+            revision: Revision {
+                rev: side.rev.clone(),
+                commit: side.commit.clone(),
+                dirty: side.dirty,
+            },
+            micro,
+            layouts,
+            inject: None,
+        };
     let mut sides = sides.into_iter();
     let (Some(b), Some(h)) = (sides.next(), sides.next()) else {
         bail!("both sides must be built");
     };
     let mut corpora = args.options.corpora.clone();
     corpora.corpora = Some(corpora_root);
+    // Exact figures before the timed rounds (they run callgrind on both
+    // cores), for the strata the compare measures and `[exact]` names.
+    let exact = if args.no_exact {
+        Vec::new()
+    } else {
+        let strata: Vec<_> = gate_file
+            .exact
+            .strata
+            .iter()
+            .copied()
+            .filter(|s| corpora.strata.0.contains(s))
+            .collect();
+        let profiles = root.join("results").join("profiles");
+        exact_pairs(&strata, [(&base, &b.0), (&head, &h.0)], &corpora, &profiles)?
+    };
+    check_interrupt(&interrupted)?;
     let mut gate_args = args.options.gate.clone();
     gate_args.gate = gate;
     let job = CompareJob {
@@ -247,6 +306,9 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             gate: gate_args,
         },
         out,
+        exact,
+        calibrations: Some(root.join("results").join("calibration")),
+        processes: None,
     };
     let outcome = harness::compare::drive(&job)?;
     println!("{}", outcome.summary);

@@ -2,10 +2,13 @@
 //! file per task.
 
 mod bench_task;
+mod calibrate_task;
 mod compare_task;
 mod corpora_task;
+mod exact;
 mod fuzz_task;
 mod harness_build;
+mod layouts;
 mod profile_task;
 mod report_task;
 mod revisions;

@@ -13,13 +13,15 @@
 
 use crate::correction::{CorrectionError, benjamini_hochberg};
 use crate::paired::{self, PairError, Pairs, Side};
+use crate::replicated::{self, Clusters, Components};
 use crate::stats::{Bootstrap, SampleError, Samples, Summary, summarize};
 use crate::verdict::{self, Evidence, GateOutcome, Verdict};
 use harness_model::WorkloadId;
 use harness_model::compare::{
-    CompareFile, CompareInput, Comparison, FindingsCheck, Method, MetricComparison,
-    MicroComparison, MicroPair, PairedStats, Round, RoundOrder, RoundPoint, StageComparison,
-    StratumComparison, StratumPairs, compare_schema,
+    CompareFile, CompareInput, Comparison, ExactComparison, ExactFigures, ExactMetric,
+    FindingsCheck, Method, MetricComparison, MicroComparison, MicroPair, Needed, PMethod,
+    PairedStats, Round, RoundOrder, RoundPoint, StageComparison, StratumComparison, StratumPairs,
+    compare_schema,
 };
 use harness_model::gate::Gate;
 use harness_model::micro::{Instrument, MicroResult};
@@ -102,7 +104,7 @@ fn comparison(
     stratum: &WorkloadId,
     what: &str,
     values: [Vec<f64>; 2],
-    pairs: Option<Pairs>,
+    pairs: Option<(Pairs, &[usize])>,
     gated: bool,
     gate: &Gate,
 ) -> Result<Comparison, CompareError> {
@@ -116,7 +118,10 @@ fn comparison(
     let (base, head) = (base.map_err(samples_err)?, head.map_err(samples_err)?);
     let (paired, verdict) = match pairs {
         // Decided after the correction.
-        Some(pairs) => (Some(paired_stats(&pairs, b)), Verdict::Inconclusive),
+        Some((pairs, process)) => (
+            Some(paired_stats(&pairs, process, b)),
+            Verdict::Inconclusive,
+        ),
         None => (
             None,
             verdict::deterministic(base.median, head.median, gate.statistics.threshold),
@@ -133,19 +138,31 @@ fn comparison(
 }
 
 /// Paired statistics before correction: `p_adjusted` holds the raw p-value
-/// until [`correct`] replaces it.
-fn paired_stats(pairs: &Pairs, b: Bootstrap) -> PairedStats {
-    let a = paired::analyze(pairs, b);
+/// until [`correct`] replaces it. With rounds from two or more process
+/// pairs, the interval and p-value are the two-level bootstrap's.
+fn paired_stats(pairs: &Pairs, process: &[usize], b: Bootstrap) -> PairedStats {
+    let a = paired::analyze_replicated(pairs, process, b);
+    let (p_method, p_value, between_process_share) = match a.replicated {
+        Some((p, c)) => (PMethod::Bootstrap, p, Some(c.between_share)),
+        None => (a.test.method, a.test.p_value, None),
+    };
     PairedStats {
         ratios: a.ratios,
         median_ratio: a.median_ratio,
         ci: a.ci,
         w_plus: a.test.w_plus,
-        p_method: a.test.method,
-        p_value: a.test.p_value,
-        p_adjusted: a.test.p_value,
+        p_method,
+        p_value,
+        p_adjusted: p_value,
         min_detectable_change: a.min_detectable_change,
+        processes: a.processes,
+        between_process_share,
     }
+}
+
+/// The process pair of each counted round, in round order.
+fn processes_of(rounds: &[&Round]) -> Vec<usize> {
+    rounds.iter().map(|r| r.process).collect()
 }
 
 /// Per-metric values of one side, or the index of a round lacking the metric.
@@ -203,6 +220,7 @@ fn compare_metric(
         })?;
         Some(pairs)
     };
+    let process = processes_of(rounds);
     Ok(Some(MetricComparison {
         metric,
         unit: metric.unit(input.environment.counters.source),
@@ -211,7 +229,7 @@ fn compare_metric(
             stratum,
             metric.as_str(),
             [base_values, head_values],
-            pairs,
+            pairs.map(|p| (p, process.as_slice())),
             gated,
             gate,
         )?,
@@ -253,6 +271,7 @@ fn compare_stage(
     // A stage that took no measurable time in some round has no ratio there;
     // its medians are then compared exactly.
     let pairs = Pairs::new(base_values.clone(), head_values.clone()).ok();
+    let process = processes_of(rounds);
     Ok(StageComparison {
         stage: stage.to_string(),
         source: clock.source,
@@ -260,7 +279,7 @@ fn compare_stage(
             &sp.stratum,
             &format!("stage {stage}"),
             [base_values, head_values],
-            pairs,
+            pairs.map(|p| (p, process.as_slice())),
             gate.metrics.gate_stages,
             gate,
         )?,
@@ -327,8 +346,155 @@ fn compare_stratum(
         stages,
         stages_not_compared,
         min_detectable_change,
+        processes: {
+            let mut p = processes_of(&rounds);
+            p.sort_unstable();
+            p.dedup();
+            p.len()
+        },
+        needed: None,
         series,
     })
+}
+
+/// For each stratum a gated metric left inconclusive: what would settle it
+/// at the measured variance (the widest inconclusive interval decides), and
+/// how long that would take at this compare's pace.
+fn explain(strata: &mut [StratumComparison], input: &CompareInput, gate: &Gate) {
+    let setup = if input.processes.is_empty() {
+        0.0
+    } else {
+        input.processes.iter().map(|p| p.setup_seconds).sum::<f64>() / input.processes.len() as f64
+    };
+    // z of the gate's two-sided level (1.96 at 95%), by the normal quantile.
+    let z = normal_quantile(0.5 + gate.statistics.confidence / 2.0);
+    for (s, sp) in strata.iter_mut().zip(&input.strata) {
+        let rounds = counted(sp);
+        let process = processes_of(&rounds);
+        let widest = s
+            .metrics
+            .iter()
+            .filter(|m| m.comparison.gated && m.comparison.verdict == Verdict::Inconclusive)
+            .filter_map(|m| m.comparison.paired.as_ref().map(|p| (m.metric, p)))
+            .max_by(|a, b| {
+                a.1.min_detectable_change
+                    .total_cmp(&b.1.min_detectable_change)
+            });
+        let Some((metric, paired)) = widest else {
+            continue;
+        };
+        let Some(target) =
+            replicated::target_half_width(paired.median_ratio, gate.statistics.threshold)
+        else {
+            continue;
+        };
+        let Some(clusters) = Clusters::new(&paired.ratios, &process) else {
+            continue;
+        };
+        let components = replicated::components(&clusters).unwrap_or_else(|| {
+            // One pair: every round is a replicate of the same process.
+            let logs: Vec<f64> = paired.ratios.iter().map(|r| r.ln()).collect();
+            let mean = logs.iter().sum::<f64>() / logs.len() as f64;
+            let var = logs.iter().map(|x| (x - mean).powi(2)).sum::<f64>()
+                / (logs.len().max(2) - 1) as f64;
+            Components {
+                between: 0.0,
+                within: var,
+                between_share: 0.0,
+                rounds_per_process: logs.len() as f64,
+            }
+        });
+        let plan = replicated::needed(&components, clusters.len(), target, z);
+        let round_seconds = {
+            let mut v: Vec<f64> = rounds
+                .iter()
+                .map(|r| (r.base.wall_ns + r.head.wall_ns) as f64 / 1e9)
+                .collect();
+            v.sort_by(f64::total_cmp);
+            v.get(v.len() / 2).copied().unwrap_or(0.0)
+        };
+        let seconds =
+            plan.more_processes as f64 * (setup + components.rounds_per_process * round_seconds);
+        s.needed = Some(Needed {
+            metric,
+            target_half_width: plan.target_half_width,
+            more_processes: plan.more_processes,
+            more_rounds_per_process: plan.more_rounds_per_process,
+            seconds,
+        });
+    }
+}
+
+/// Inverse of the standard normal distribution function.
+fn normal_quantile(p: f64) -> f64 {
+    use statrs::distribution::{ContinuousCDF, Normal};
+    Normal::standard().inverse_cdf(p.clamp(1e-12, 1.0 - 1e-12))
+}
+
+/// The exact end-to-end figures of both sides, compared exactly: each
+/// stratum's totals (gated when `[exact]` says so) and its stages (shown).
+fn compare_exact(input: &CompareInput, gate: &Gate) -> Vec<ExactComparison> {
+    let mut out = Vec::new();
+    for pair in &input.exact {
+        let mut push = |stage, metric, base: f64, head: f64, gated: bool| {
+            out.push(ExactComparison {
+                stratum: pair.stratum,
+                stage,
+                metric,
+                source: pair.source,
+                base,
+                head,
+                ratio: (base != 0.0).then(|| head / base),
+                gated,
+                verdict: verdict::deterministic(base, head, gate.exact.threshold),
+            });
+        };
+        let (b, h): (&ExactFigures, &ExactFigures) = (&pair.base, &pair.head);
+        push(
+            None,
+            ExactMetric::Instructions,
+            b.instructions as f64,
+            h.instructions as f64,
+            gate.exact.gated,
+        );
+        if let (Some(bc), Some(hc)) = (b.estimated_cycles, h.estimated_cycles) {
+            push(
+                None,
+                ExactMetric::EstimatedCycles,
+                bc as f64,
+                hc as f64,
+                gate.exact.gated,
+            );
+        }
+        for bs in &b.stages {
+            let head = h
+                .stages
+                .iter()
+                .find(|s| s.stage == bs.stage)
+                .map_or(0, |s| s.instructions);
+            push(
+                Some(bs.stage),
+                ExactMetric::Instructions,
+                bs.instructions as f64,
+                head as f64,
+                false,
+            );
+        }
+        for hs in h
+            .stages
+            .iter()
+            .filter(|hs| !b.stages.iter().any(|bs| bs.stage == hs.stage))
+        {
+            push(
+                Some(hs.stage),
+                ExactMetric::Instructions,
+                0.0,
+                hs.instructions as f64,
+                false,
+            );
+        }
+    }
+    out
 }
 
 /// Every paired test of the compare, in a fixed order, with the verdict it
@@ -423,6 +589,7 @@ fn compare_micro(input: &CompareInput, gate: &Gate) -> Result<Vec<MicroCompariso
 fn gated_verdicts<'a>(
     strata: &'a [StratumComparison],
     micro: &'a [MicroComparison],
+    exact: &'a [ExactComparison],
 ) -> impl Iterator<Item = Verdict> + 'a {
     strata
         .iter()
@@ -433,11 +600,12 @@ fn gated_verdicts<'a>(
         .filter(|c| c.gated)
         .map(|c| c.verdict)
         .chain(micro.iter().filter(|m| m.gated).map(|m| m.verdict))
+        .chain(exact.iter().filter(|e| e.gated).map(|e| e.verdict))
 }
 
 /// All statistics of a compare: from the driver's rounds to the file.
 pub fn analyze(input: &CompareInput, gate: &Gate) -> Result<CompareFile, CompareError> {
-    if input.strata.is_empty() && input.micro.is_empty() {
+    if input.strata.is_empty() && input.micro.is_empty() && input.exact.is_empty() {
         return Err(CompareError::Empty);
     }
     for (k, s) in input.strata.iter().enumerate() {
@@ -451,7 +619,9 @@ pub fn analyze(input: &CompareInput, gate: &Gate) -> Result<CompareFile, Compare
         .map(|sp| compare_stratum(sp, input, gate))
         .collect::<Result<Vec<_>, _>>()?;
     let tests = correct(&mut strata, gate)?;
+    explain(&mut strata, input, gate);
     let micro = compare_micro(input, gate)?;
+    let exact = compare_exact(input, gate);
     let f = &input.findings;
     let findings = FindingsCheck {
         identical: f.base_digest == f.head_digest && f.base_count == f.head_count,
@@ -463,7 +633,7 @@ pub fn analyze(input: &CompareInput, gate: &Gate) -> Result<CompareFile, Compare
     };
     let outcome = verdict::decide(
         findings.identical || findings.allowed_to_change,
-        gated_verdicts(&strata, &micro),
+        gated_verdicts(&strata, &micro, &exact),
     );
     let env = &input.environment;
     Ok(CompareFile {
@@ -487,6 +657,9 @@ pub fn analyze(input: &CompareInput, gate: &Gate) -> Result<CompareFile, Compare
         findings,
         strata,
         micro,
+        exact,
+        processes: input.processes.clone(),
+        calibration: input.calibration.clone(),
         exit_code: outcome.exit_code(),
         outcome,
     })

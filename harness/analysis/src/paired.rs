@@ -11,6 +11,7 @@
 //! [`Pairs`] can only be built from at least two pairs of finite, strictly
 //! positive values, so ratios and logarithms are always defined.
 
+use crate::replicated::{self, Clusters, Components};
 use crate::stats::{Bootstrap, Interval, SampleError, Samples, bootstrap_median_ci, median};
 use crate::wilcoxon::{self, SignedRank};
 pub use harness_model::compare::Side;
@@ -115,6 +116,11 @@ pub struct PairedAnalysis {
     pub test: SignedRank,
     /// See [`min_detectable_change`].
     pub min_detectable_change: f64,
+    /// Process pairs the pairs came from.
+    pub processes: usize,
+    /// With two or more pairs: the interval and p-value are the two-level
+    /// bootstrap's, and these are the variance components.
+    pub replicated: Option<(f64, Components)>,
 }
 
 /// The smallest relative change this many pairs with this spread could have
@@ -136,7 +142,46 @@ pub fn analyze(pairs: &Pairs, bootstrap: Bootstrap) -> PairedAnalysis {
         min_detectable_change: min_detectable_change(&ci),
         ci,
         test: wilcoxon::signed_rank(&pairs.log_ratios),
+        processes: 1,
+        replicated: None,
     }
+}
+
+/// As [`analyze`], for pairs that ran in several process pairs (`process`
+/// names each pair's, in order): with two or more, the interval and the
+/// p-value come from the two-level bootstrap (process pairs, then rounds),
+/// so they cover the variance between processes, which the rounds of one
+/// pair cannot show. The signed-rank statistic is kept for the record.
+pub fn analyze_replicated(
+    pairs: &Pairs,
+    process: &[usize],
+    bootstrap: Bootstrap,
+) -> PairedAnalysis {
+    let mut a = analyze(pairs, bootstrap);
+    let Some(clusters) = Clusters::new(pairs.ratios.values(), process) else {
+        return a;
+    };
+    a.processes = clusters.len();
+    if clusters.len() < 2 {
+        return a;
+    }
+    let two = replicated::two_level_bootstrap(&clusters, bootstrap);
+    a.ci = two.ci;
+    a.min_detectable_change = min_detectable_change(&two.ci);
+    if let Some(c) = replicated::components(&clusters) {
+        a.replicated = Some((two.p_value, c));
+    } else {
+        a.replicated = Some((
+            two.p_value,
+            Components {
+                between: 0.0,
+                within: 0.0,
+                between_share: 0.0,
+                rounds_per_process: clusters.rounds() as f64 / clusters.len() as f64,
+            },
+        ));
+    }
+    a
 }
 
 #[cfg(test)]

@@ -145,6 +145,7 @@ mod tests {
         let tolerance = match method {
             PMethod::Exact => 1e-13,
             PMethod::Normal => 1e-9,
+            PMethod::Bootstrap => unreachable!("the signed-rank test is never bootstrapped"),
         };
         (a - b).abs() <= tolerance * b.abs()
     }

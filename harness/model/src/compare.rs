@@ -11,11 +11,15 @@
 //! exit code. [`parse_compare`] checks the schema's major version first and
 //! refuses other majors; minor versions only add fields.
 
+use crate::calibration::CalibrationSummary;
 use crate::counter_source::CounterSource;
 use crate::document::{self, DocumentError, SchemaVersion};
 use crate::environment::Environment;
 use crate::gate::Gate;
+use crate::profile::PipelineStage;
 use crate::results::{Iteration, Metric};
+pub use crate::revision::Revision;
+use crate::stratum::Stratum;
 use crate::summary::{Interval, Summary};
 use crate::verdict::{GateOutcome, Verdict};
 use crate::workload::WorkloadId;
@@ -23,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 pub const COMPARE_SCHEMA_MAJOR: u32 = 1;
-pub const COMPARE_SCHEMA_MINOR: u32 = 0;
+pub const COMPARE_SCHEMA_MINOR: u32 = 1;
 
 /// The schema version written by this harness.
 pub fn compare_schema() -> SchemaVersion {
@@ -33,21 +37,14 @@ pub fn compare_schema() -> SchemaVersion {
     }
 }
 
-/// One side of the compare, as the user named it and as it resolved.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Revision {
-    /// As given on the command line (`main`, `HEAD~1`, a path...).
-    pub rev: String,
-    /// The full commit id it resolved to.
-    pub commit: String,
-    /// Whether the build came from a working tree with uncommitted changes.
-    pub dirty: bool,
-}
-
 /// One ABBA round: one base and one head iteration, back to back.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Round {
     pub index: usize,
+    /// The process pair it ran in ([`ProcessPair::index`]; 0 in inputs
+    /// written before replication).
+    #[serde(default)]
+    pub process: usize,
     /// Whether base ran first in this round.
     pub base_first: bool,
     pub base: Iteration,
@@ -61,6 +58,68 @@ pub struct StratumPairs {
     /// Blob bytes one scan decodes and scans (the cycles/byte divisor).
     pub bytes: u64,
     pub rounds: Vec<Round>,
+}
+
+/// One process pair of a compare: two fresh `serve` processes and what was
+/// randomized for them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProcessPair {
+    pub index: usize,
+    /// Layout variant both sides ran (0: the plain build, k: relinked with
+    /// the k-th `--shuffle-sections` seed).
+    pub layout: usize,
+    /// Bytes of padding in both processes' environment (moves the stack).
+    pub env_pad: usize,
+    /// Bytes each process allocates and keeps before loading (moves the heap).
+    pub heap_offset: usize,
+    /// Seconds from spawning the pair to its first measured round, warm-ups
+    /// included (what one more process pair costs beyond its rounds).
+    pub setup_seconds: f64,
+}
+
+crate::closed_enum! {
+    /// Where an exact end-to-end figure came from.
+    pub enum ExactSource ("exact source") {
+        /// One scan under valgrind's callgrind (instructions; estimated
+        /// cycles from its cache simulation).
+        Callgrind = "callgrind",
+    }
+}
+
+crate::closed_enum! {
+    /// An exact end-to-end figure.
+    pub enum ExactMetric ("exact metric") {
+        /// Instructions executed (callgrind `Ir`).
+        Instructions = "instructions",
+        /// `Ir + 10·(I1mr + D1mr + D1mw) + 100·(ILmr + DLmr + DLmw)`, the
+        /// estimate gungraun and KCachegrind use.
+        EstimatedCycles = "estimated_cycles",
+    }
+}
+
+/// One stage's exact instruction count.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExactStage {
+    pub stage: PipelineStage,
+    pub instructions: u64,
+}
+
+/// One side's exact figures of one scan of a stratum.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExactFigures {
+    pub instructions: u64,
+    /// `None` when callgrind ran without its cache simulation.
+    pub estimated_cycles: Option<u64>,
+    pub stages: Vec<ExactStage>,
+}
+
+/// Both sides' exact figures of one stratum.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExactPair {
+    pub stratum: Stratum,
+    pub source: ExactSource,
+    pub base: ExactFigures,
+    pub head: ExactFigures,
 }
 
 /// What both sides found, summarized by the driver.
@@ -105,6 +164,15 @@ pub struct CompareInput {
     pub findings: Findings,
     pub strata: Vec<StratumPairs>,
     pub micro: Vec<MicroPair>,
+    /// The process pairs the rounds ran in (empty before replication: one).
+    #[serde(default)]
+    pub processes: Vec<ProcessPair>,
+    /// Exact end-to-end figures per stratum (empty: none were made).
+    #[serde(default)]
+    pub exact: Vec<ExactPair>,
+    /// The calibration of the machine the compare ran on, if it has one.
+    #[serde(default)]
+    pub calibration: Option<CalibrationSummary>,
 }
 
 crate::closed_enum! {
@@ -130,6 +198,9 @@ crate::closed_enum! {
         Exact = "exact",
         /// Normal approximation with tie and continuity corrections.
         Normal = "normal",
+        /// Two-level bootstrap (process pairs, then rounds within each):
+        /// twice the share of resampled medians on the far side of 1.
+        Bootstrap = "two-level bootstrap",
     }
 }
 
@@ -179,6 +250,34 @@ pub struct PairedStats {
     /// Half-width of `ci` (ratio units): the smallest change this run could
     /// have told apart from none.
     pub min_detectable_change: f64,
+    /// Process pairs the ratios came from.
+    #[serde(default = "one")]
+    pub processes: usize,
+    /// Share of the log-ratios' variance between process pairs (one-way
+    /// random-effects estimate); `None` with one pair.
+    #[serde(default)]
+    pub between_process_share: Option<f64>,
+}
+
+fn one() -> usize {
+    1
+}
+
+/// Why a stratum stayed inconclusive, and what would settle it at the
+/// measured variance.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Needed {
+    /// The gated metric that decided it (the widest interval).
+    pub metric: Metric,
+    /// Half-width the interval would need (ratio units).
+    pub target_half_width: f64,
+    /// More process pairs, each with as many rounds as the compare's had.
+    pub more_processes: usize,
+    /// Or: more rounds in each existing pair; `None` when rounds alone
+    /// cannot get there (the between-process variance dominates).
+    pub more_rounds_per_process: Option<usize>,
+    /// Estimated time of the `more_processes` route (setup and rounds).
+    pub seconds: f64,
 }
 
 /// Both sides of one compared quantity and the verdict on it.
@@ -246,7 +345,30 @@ pub struct StratumComparison {
     pub stages_not_compared: Vec<String>,
     /// Largest minimum detectable change among the gated statistical metrics.
     pub min_detectable_change: Option<f64>,
+    /// Process pairs its counted rounds came from.
+    #[serde(default = "one")]
+    pub processes: usize,
+    /// Set when a gated metric is inconclusive.
+    #[serde(default)]
+    pub needed: Option<Needed>,
     pub series: Vec<RoundPoint>,
+}
+
+/// One exact end-to-end figure compared exactly.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ExactComparison {
+    pub stratum: Stratum,
+    /// `None`: the whole scan.
+    pub stage: Option<PipelineStage>,
+    pub metric: ExactMetric,
+    pub source: ExactSource,
+    pub base: f64,
+    pub head: f64,
+    /// `head / base`; `None` when base is 0.
+    pub ratio: Option<f64>,
+    /// Totals gate (when the gate's `[exact]` says so); stages are shown.
+    pub gated: bool,
+    pub verdict: Verdict,
 }
 
 /// One microbenchmark figure compared exactly.
@@ -277,6 +399,15 @@ pub struct CompareFile {
     pub findings: FindingsCheck,
     pub strata: Vec<StratumComparison>,
     pub micro: Vec<MicroComparison>,
+    /// Exact end-to-end figures (empty: none were made).
+    #[serde(default)]
+    pub exact: Vec<ExactComparison>,
+    /// Process pairs the compare ran.
+    #[serde(default)]
+    pub processes: Vec<ProcessPair>,
+    /// The machine's calibration, when one matches its fingerprint.
+    #[serde(default)]
+    pub calibration: Option<CalibrationSummary>,
     pub outcome: GateOutcome,
     pub exit_code: i32,
 }

@@ -87,6 +87,77 @@ pub struct Micro {
     pub gated: bool,
 }
 
+/// Replication of what one process pair cannot show (`[replication]`):
+/// the between-process and between-layout variance of a build.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Replication {
+    /// Independent process pairs per compare: each pair is two fresh
+    /// `harness serve` processes (their own address-space layout, stack
+    /// and heap offsets and hash seed) running its share of the rounds.
+    pub processes: usize,
+    /// Link-order variants of each side's harness (lld's
+    /// `--shuffle-sections`, one seed per variant, the plain build first);
+    /// process pair `k` runs variant `k mod layouts` on both sides.
+    pub layouts: usize,
+}
+
+impl Replication {
+    /// What a compare without replication ran: one process pair, the plain build.
+    pub fn single() -> Replication {
+        Replication {
+            processes: 1,
+            layouts: 1,
+        }
+    }
+}
+
+impl Default for Replication {
+    /// The committed `perf-gate.toml`'s `[replication]`.
+    fn default() -> Replication {
+        Replication {
+            processes: 4,
+            layouts: 4,
+        }
+    }
+}
+
+/// Deterministic end-to-end figures (`[exact]`): one scan of each named
+/// stratum per side under callgrind, compared exactly like the
+/// microbenchmarks' instruction counts.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Exact {
+    /// Strata scanned under callgrind (cached by commit).
+    pub strata: Vec<Stratum>,
+    /// Relative change of the instruction count or estimated cycles that counts.
+    pub threshold: f64,
+    /// Whether an exact end-to-end regression fails the gate.
+    pub gated: bool,
+}
+
+impl Exact {
+    /// What a compare without exact end-to-end figures ran.
+    pub fn none() -> Exact {
+        Exact {
+            strata: Vec::new(),
+            threshold: 0.02,
+            gated: false,
+        }
+    }
+}
+
+impl Default for Exact {
+    /// The committed `perf-gate.toml`'s `[exact]`.
+    fn default() -> Exact {
+        Exact {
+            strata: vec![Stratum::Small, Stratum::Medium],
+            threshold: 0.02,
+            gated: true,
+        }
+    }
+}
+
 /// Change-point detection over main's history (`[history]`).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -121,6 +192,12 @@ pub struct Gate {
     pub rounds: Rounds,
     pub metrics: Metrics,
     pub micro: Micro,
+    /// Absent from compare files written before replication: one process pair.
+    #[serde(default = "Replication::single")]
+    pub replication: Replication,
+    /// Absent from compare files written before exact end-to-end figures.
+    #[serde(default = "Exact::none")]
+    pub exact: Exact,
     /// Not part of a compare: kept out of `compare.json`'s echo of the gate.
     #[serde(default, skip_serializing)]
     pub history: ChangePointSettings,
@@ -153,8 +230,18 @@ struct RawGate {
     rounds: RawRounds,
     metrics: RawMetrics,
     micro: Micro,
+    replication: Replication,
+    exact: RawExact,
     #[serde(default)]
     history: ChangePointSettings,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExact {
+    strata: Vec<String>,
+    threshold: f64,
+    gated: bool,
 }
 
 #[derive(Deserialize)]
@@ -209,6 +296,8 @@ impl Default for Gate {
                 threshold: 0.02,
                 gated: true,
             },
+            replication: Replication::default(),
+            exact: Exact::default(),
             history: ChangePointSettings::default(),
         }
     }
@@ -337,6 +426,43 @@ impl Gate {
                 format!("is {}, must lie in (0, 0.5)", micro.threshold),
             ));
         }
+        let replication = raw.replication;
+        if replication.processes == 0 || replication.processes > 64 {
+            return Err(invalid(
+                "replication.processes",
+                format!("is {}, must lie in 1..=64", replication.processes),
+            ));
+        }
+        if replication.layouts == 0 || replication.layouts > 16 {
+            return Err(invalid(
+                "replication.layouts",
+                format!("is {}, must lie in 1..=16", replication.layouts),
+            ));
+        }
+        let mut exact_strata = Vec::new();
+        for name in &raw.exact.strata {
+            let Some(stratum) = Stratum::from_name(name) else {
+                return Err(invalid(
+                    "exact.strata",
+                    format!("names unknown stratum `{name}` (known: small, medium, large)"),
+                ));
+            };
+            if exact_strata.contains(&stratum) {
+                return Err(invalid("exact.strata", format!("names `{name}` twice")));
+            }
+            exact_strata.push(stratum);
+        }
+        if !(raw.exact.threshold > 0.0 && raw.exact.threshold < 0.5) {
+            return Err(invalid(
+                "exact.threshold",
+                format!("is {}, must lie in (0, 0.5)", raw.exact.threshold),
+            ));
+        }
+        let exact = Exact {
+            strata: exact_strata,
+            threshold: raw.exact.threshold,
+            gated: raw.exact.gated,
+        };
         let h = raw.history;
         if !(h.min_magnitude > 0.0 && h.min_magnitude < 0.5) {
             return Err(invalid(
@@ -371,6 +497,8 @@ impl Gate {
                 gate_stages: raw.metrics.gate_stages,
             },
             micro,
+            replication,
+            exact,
             history: h,
         })
     }

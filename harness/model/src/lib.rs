@@ -21,6 +21,7 @@
 //! minor}` that is checked before anything else is read.
 
 pub mod axis;
+pub mod calibration;
 pub mod compare;
 pub mod contamination;
 pub mod counter_source;
@@ -32,6 +33,7 @@ pub mod micro;
 pub mod profile;
 pub mod protocol;
 pub mod results;
+pub mod revision;
 pub mod stratum;
 pub mod summary;
 pub mod verdict;

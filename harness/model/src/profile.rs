@@ -15,8 +15,8 @@
 //! their frames contain no `;` (the separator) and no line break; rows of
 //! an exact profile are sorted by exclusive instructions, descending.
 
-use crate::compare::Revision;
 use crate::document::{self, DocumentError, SchemaVersion};
+use crate::revision::Revision;
 use crate::workload::WorkloadId;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

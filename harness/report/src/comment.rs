@@ -13,7 +13,8 @@
 
 use crate::format::{change as pct, grouped, mib, per_byte_unit, short, value};
 use harness_model::compare::{
-    CompareFile, Comparison, MicroComparison, PairedStats, Revision, StratumComparison,
+    CompareFile, Comparison, ExactComparison, MicroComparison, PairedStats, Revision,
+    StratumComparison,
 };
 use harness_model::gate::Rounds;
 use harness_model::verdict::{GateOutcome, Verdict};
@@ -81,6 +82,18 @@ fn micro_finding(m: &MicroComparison) -> Finding {
     }
 }
 
+fn exact_what(e: &ExactComparison) -> String {
+    match e.stage {
+        Some(stage) => format!(
+            "{} exact {} {}",
+            e.stratum.as_str(),
+            stage.as_str(),
+            e.metric.as_str()
+        ),
+        None => format!("{} exact {}", e.stratum.as_str(), e.metric.as_str()),
+    }
+}
+
 /// Gated comparisons with the given verdict, in file order.
 pub(crate) fn gated_with(file: &CompareFile, verdict: Verdict) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -109,6 +122,16 @@ pub(crate) fn gated_with(file: &CompareFile, verdict: Verdict) -> Vec<Finding> {
     {
         out.push(micro_finding(m));
     }
+    for e in file
+        .exact
+        .iter()
+        .filter(|e| e.gated && e.verdict == verdict)
+    {
+        out.push(Finding {
+            what: exact_what(e),
+            change: format!("{} (exact)", delta(e.ratio)),
+        });
+    }
     out
 }
 
@@ -121,6 +144,7 @@ fn gated_count(file: &CompareFile) -> usize {
         })
         .sum::<usize>()
         + file.micro.iter().filter(|m| m.gated).count()
+        + file.exact.iter().filter(|e| e.gated).count()
 }
 
 fn listed(findings: &[Finding]) -> String {
@@ -215,11 +239,13 @@ fn stratum_table(out: &mut String, file: &CompareFile, s: &StratumComparison) {
     let source = file.method.counter_source;
     let _ = writeln!(
         out,
-        "\n### {} — {} scanned per scan, {} rounds ({} counted)\n",
+        "\n### {} — {} scanned per scan, {} rounds ({} counted) in {} process pair{}\n",
         s.stratum.as_str(),
         mib(s.bytes as f64),
         s.rounds,
-        s.rounds_counted
+        s.rounds_counted,
+        s.processes,
+        if s.processes == 1 { "" } else { "s" }
     );
     let _ = writeln!(
         out,
@@ -245,6 +271,77 @@ fn stratum_table(out: &mut String, file: &CompareFile, s: &StratumComparison) {
     if !s.metrics_not_compared.is_empty() {
         let names: Vec<&str> = s.metrics_not_compared.iter().map(|m| m.as_str()).collect();
         let _ = writeln!(out, "\nNot recorded, not compared: {}.", names.join(", "));
+    }
+    let shares: Vec<String> = s
+        .metrics
+        .iter()
+        .filter(|m| m.comparison.gated)
+        .filter_map(|m| {
+            let p = m.comparison.paired.as_ref()?;
+            p.between_process_share
+                .map(|b| format!("{} {:.0}%", m.metric.as_str(), b * 100.0))
+        })
+        .collect();
+    if !shares.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nBetween-process share of the variance (gated metrics): {}.",
+            shares.join(", ")
+        );
+    }
+    if let Some(n) = &s.needed {
+        let _ = writeln!(out, "\n{}", needed_text(s.stratum.as_str(), n));
+    }
+}
+
+/// What would settle an inconclusive stratum, in one sentence.
+pub(crate) fn needed_text(stratum: &str, n: &harness_model::compare::Needed) -> String {
+    let rounds = match n.more_rounds_per_process {
+        Some(0) | None => String::new(),
+        Some(r) => format!(", or {r} more rounds in each existing pair"),
+    };
+    let tail = match n.more_rounds_per_process {
+        None => {
+            " (more rounds in the same pairs cannot get there: the pairs differ more than their rounds)"
+        }
+        Some(_) => "",
+    };
+    format!(
+        "⚠️ **{stratum} is inconclusive** on {}: deciding it needs an interval half-width of at most {:.2}%, about {} more process pair{} (≈{:.0} s at this compare's pace){rounds}{tail}.",
+        n.metric.as_str(),
+        100.0 * n.target_half_width,
+        n.more_processes,
+        if n.more_processes == 1 { "" } else { "s" },
+        n.seconds,
+    )
+}
+
+fn exact_table(out: &mut String, file: &CompareFile) {
+    if file.exact.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\n### Exact end-to-end figures (one scan under {}, one thread{})\n\n| stratum | stage | metric | base | head | Δ | verdict |\n|---|---|---|---:|---:|---:|---|",
+        file.exact[0].source.as_str(),
+        if file.method.gate.exact.gated {
+            ", totals gated"
+        } else {
+            ", not gated"
+        }
+    );
+    for e in &file.exact {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            e.stratum.as_str(),
+            e.stage.map_or("all", |s| s.as_str()),
+            e.metric.as_str(),
+            grouped(e.base),
+            grouped(e.head),
+            delta(e.ratio),
+            verdict_cell(e.verdict, e.gated),
+        );
     }
 }
 
@@ -376,6 +473,29 @@ fn details(out: &mut String, file: &CompareFile) {
         g.statistics.threshold * 100.0,
         g.micro.threshold * 100.0,
     );
+    if !file.processes.is_empty() {
+        let pairs: Vec<String> = file
+            .processes
+            .iter()
+            .map(|p| {
+                format!(
+                    "#{} layout {} (env +{} B, heap +{} B, {:.1} s setup)",
+                    p.index + 1,
+                    p.layout,
+                    p.env_pad,
+                    p.heap_offset,
+                    p.setup_seconds
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "- **replication**: {} process pairs, {} layout variant(s) per side (lld `--shuffle-sections`); intervals and p-values from a two-level bootstrap (process pairs, then rounds within each). Pairs: {}",
+            file.processes.len(),
+            g.replication.layouts,
+            pairs.join("; ")
+        );
+    }
     let rounds: Vec<String> = file
         .strata
         .iter()
@@ -438,7 +558,13 @@ pub fn render_comment(file: &CompareFile) -> String {
         stratum_table(&mut out, file, s);
     }
     stage_table(&mut out, file);
+    exact_table(&mut out, file);
     micro_table(&mut out, file);
+    let _ = writeln!(
+        out,
+        "\nCalibration: {}.",
+        crate::calibration::calibration_line(file.calibration.as_ref())
+    );
     details(&mut out, file);
     out
 }

@@ -252,8 +252,9 @@ fn p_methods<'a>(comparisons: impl Iterator<Item = &'a Comparison>) -> String {
     let mut names: Vec<&str> = Vec::new();
     for p in comparisons.filter_map(|c| c.paired.as_ref()) {
         let name = match p.p_method {
-            PMethod::Exact => "exact",
-            PMethod::Normal => "normal approximation",
+            PMethod::Exact => "Wilcoxon signed-rank, exact",
+            PMethod::Normal => "Wilcoxon signed-rank, normal approximation",
+            PMethod::Bootstrap => "two-level bootstrap over process pairs and rounds",
         };
         if !names.contains(&name) {
             names.push(name);
@@ -262,7 +263,7 @@ fn p_methods<'a>(comparisons: impl Iterator<Item = &'a Comparison>) -> String {
     if names.is_empty() {
         String::new()
     } else {
-        format!("; p: Wilcoxon signed-rank, {}", names.join(" or "))
+        format!("; p: {}", names.join(" or "))
     }
 }
 

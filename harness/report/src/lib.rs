@@ -17,6 +17,7 @@
 //! ([`write_report`], [`Reports::write_compare`]). `docs/report.md` says what
 //! each chart shows.
 
+pub mod calibration;
 pub mod charts;
 pub mod comment;
 pub mod compare_page;
