@@ -13,7 +13,7 @@ fn rate(r: f64) -> String {
 /// measured, or that it has none.
 pub fn calibration_line(summary: Option<&CalibrationSummary>) -> String {
     let Some(s) = summary else {
-        return "this machine is **uncalibrated** (`cargo xtask bench-compare --calibrate REV` measures the gate's error rates here)".into();
+        return "this machine is uncalibrated (cargo xtask bench-compare --calibrate REV measures the gate's error rates here)".into();
     };
     let power: Vec<String> = s
         .power
@@ -27,7 +27,7 @@ pub fn calibration_line(summary: Option<&CalibrationSummary>) -> String {
         })
         .collect();
     format!(
-        "calibrated {} at `{}` ({} compares per experiment on {}): A/A false alarms {}, inconclusive {}{}{}; intervals cover the pooled estimate in at least {} of compares; minimum detectable change ±{:.2}%",
+        "calibrated {} at {} ({} compares per experiment on {}): A/A false alarms {}, inconclusive {}{}{}; intervals cover the pooled estimate in at least {} of compares; minimum detectable change ±{:.2}%",
         s.created.get(..10).unwrap_or(&s.created),
         s.commit.get(..10).unwrap_or(&s.commit),
         s.k,

@@ -290,7 +290,7 @@ fn stratum_table(out: &mut String, file: &CompareFile, s: &StratumComparison) {
         );
     }
     if let Some(n) = &s.needed {
-        let _ = writeln!(out, "\n{}", needed_text(s.stratum.as_str(), n));
+        let _ = writeln!(out, "\n⚠️ {}", needed_text(s.stratum.as_str(), n));
     }
 }
 
@@ -307,7 +307,7 @@ pub(crate) fn needed_text(stratum: &str, n: &harness_model::compare::Needed) -> 
         Some(_) => "",
     };
     format!(
-        "⚠️ **{stratum} is inconclusive** on {}: deciding it needs an interval half-width of at most {:.2}%, about {} more process pair{} (≈{:.0} s at this compare's pace){rounds}{tail}.",
+        "{stratum} is inconclusive on {}: deciding it needs an interval half-width of at most {:.2}%, about {} more process pair{} (≈{:.0} s at this compare's pace){rounds}{tail}.",
         n.metric.as_str(),
         100.0 * n.target_half_width,
         n.more_processes,

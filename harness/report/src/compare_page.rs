@@ -65,6 +65,7 @@ pub fn compare_report_page(file: &CompareFile) -> Result<Page, ReportError> {
         stratum_section(page.section(&title), file, s, sides)?;
     }
     micro_section(page.section("Microbenchmarks"), file)?;
+    exact_section(page.section("Exact end-to-end figures"), file)?;
     details_section(page.section("Findings, environment and method"), file)?;
     Ok(page)
 }
@@ -235,6 +236,10 @@ fn summary_section(s: &mut Section, file: &CompareFile) -> Result<(), ReportErro
          gated timing metrics — changes smaller than this cannot be told apart from none by \
          this run.",
     );
+    s.paragraph(format!(
+        "Calibration: {}.",
+        crate::calibration::calibration_line(file.calibration.as_ref())
+    ));
     Ok(())
 }
 
@@ -291,13 +296,34 @@ fn stratum_section(
     let name = st.stratum.as_str();
     let source = file.method.counter_source;
     s.paragraph(format!(
-        "{} scanned per scan; {} rounds, {} counted (both iterations clean or kept); minimum \
-         detectable change {}.",
+        "{} scanned per scan; {} rounds in {} process pair(s), {} counted (both iterations \
+         clean or kept); minimum detectable change {}.",
         mib(st.bytes as f64),
         st.rounds,
+        st.processes,
         st.rounds_counted,
         mdc(st)
     ));
+    let shares: Vec<String> = st
+        .metrics
+        .iter()
+        .filter(|m| m.comparison.gated)
+        .filter_map(|m| {
+            let b = m.comparison.paired.as_ref()?.between_process_share?;
+            Some(format!("{} {:.0}%", m.metric.as_str(), b * 100.0))
+        })
+        .collect();
+    if !shares.is_empty() {
+        s.paragraph(format!(
+            "Between-process share of the variance of the log-ratios (gated metrics): {}. \
+             Intervals and p-values come from a two-level bootstrap over process pairs and \
+             their rounds.",
+            shares.join(", ")
+        ));
+    }
+    if let Some(n) = &st.needed {
+        s.paragraph(crate::comment::needed_text(name, n));
+    }
     let confidence = file.method.gate.statistics.confidence * 100.0;
     let ci_header = format!("{confidence:.0}% CI");
     // Two tables rather than one of ten columns, which would not fit the
@@ -646,6 +672,46 @@ fn stage_table(
     } else {
         s.table(t);
     }
+    Ok(())
+}
+
+fn exact_section(s: &mut Section, file: &CompareFile) -> Result<(), ReportError> {
+    let Some(first) = file.exact.first() else {
+        s.paragraph("No exact end-to-end figures were made (the gate's [exact] names no stratum of this compare, or --no-exact).");
+        return Ok(());
+    };
+    s.paragraph(format!(
+        "One scan of each stratum per side under {}, one scanner thread, fixed hashing: \
+         instructions and estimated cycles are exact, so they are compared exactly; beyond \
+         ±{:.1}% is a change{}. Stages are attributed by the profile's stage table and shown, \
+         not gated.",
+        first.source.as_str(),
+        file.method.gate.exact.threshold * 100.0,
+        if file.method.gate.exact.gated {
+            ", and the totals gate"
+        } else {
+            " (not gated)"
+        }
+    ));
+    let mut t = Table::new(
+        "exact end-to-end figures",
+        &[
+            "stratum", "stage", "metric", "base", "head", "Δ", "gate", "verdict",
+        ],
+    );
+    for e in &file.exact {
+        t.row(vec![
+            Cell::text(e.stratum.as_str()),
+            Cell::text(e.stage.map_or("all", |x| x.as_str())),
+            Cell::text(e.metric.as_str()),
+            Cell::number(grouped(e.base)),
+            Cell::number(grouped(e.head)),
+            Cell::number(e.ratio.map_or("new".into(), pct)),
+            gated_cell(e.gated),
+            Cell::text(e.verdict.as_str()),
+        ])?;
+    }
+    s.table(t);
     Ok(())
 }
 
