@@ -316,7 +316,9 @@ fn hostile_pack_entries_are_skipped_with_reasons() {
         &[(oid("past-end"), 1 << 30)],
     );
 
-    let (o, seen) = run(&options(r.path(), Selection::All));
+    let opts = options(r.path(), Selection::All);
+    let ((o, seen), peak) = support::peak::measure("hostile pack entries", || run(&opts));
+    assert!(peak < 64 * MIB, "{peak}");
     assert_eq!(o.status, Status::Partial);
     assert_eq!(
         seen.keys().cloned().collect::<Vec<_>>(),
@@ -398,7 +400,8 @@ fn damaged_tree_is_skipped(
     for threads in [1, 2] {
         let mut opts = options(r.path(), Selection::All);
         opts.threads = threads;
-        let (o, seen) = run(&opts);
+        let label = format!("damaged tree ({says}), {threads} thread(s)");
+        let (o, seen) = support::peak::measure(&label, || run(&opts)).0;
         assert_eq!(o.status, Status::Partial);
         let damaged: Vec<_> = o
             .skipped
@@ -523,12 +526,17 @@ fn overwrite_loose(r: &TestRepo, oid: &str, kind: &str, body: &[u8]) {
 
 /// Scans `--all` on 1 and 2 threads and returns the one outcome and blob
 /// set both give (the report must not depend on the thread count).
-fn scan_on_1_and_2_threads(r: &TestRepo) -> (git::Outcome, BTreeSet<String>) {
+/// `label` names the peak-heap figure printed (none when empty).
+fn scan_on_1_and_2_threads(r: &TestRepo, label: &str) -> (git::Outcome, BTreeSet<String>) {
     let mut got = Vec::new();
     for threads in [1, 2] {
         let mut opts = options(r.path(), Selection::All);
         opts.threads = threads;
-        let (o, seen) = run(&opts);
+        let (o, seen) = if label.is_empty() {
+            run(&opts)
+        } else {
+            support::peak::measure(&format!("{label}, {threads} thread(s)"), || run(&opts)).0
+        };
         got.push((o, seen.keys().cloned().collect::<BTreeSet<String>>()));
     }
     let (o2, s2) = got.pop().expect("the 2-thread scan");
@@ -544,7 +552,7 @@ fn scan_on_1_and_2_threads(r: &TestRepo) -> (git::Outcome, BTreeSet<String>) {
 #[test]
 fn corrupt_tag_named_by_a_ref_is_skipped_naming_the_ref() {
     let r = small_repo();
-    let (_, full) = scan_on_1_and_2_threads(&r);
+    let (_, full) = scan_on_1_and_2_threads(&r, "");
     let bad = git_stdin(
         r.path(),
         &["hash-object", "-t", "tag", "--literally", "-w", "--stdin"],
@@ -559,7 +567,7 @@ fn corrupt_tag_named_by_a_ref_is_skipped_naming_the_ref() {
         )
         .unwrap();
     }
-    let (o, seen) = scan_on_1_and_2_threads(&r);
+    let (o, seen) = scan_on_1_and_2_threads(&r, "corrupt tag");
     assert_eq!(o.status, Status::Partial);
     assert_eq!(seen, full, "everything else is scanned");
     assert_eq!(o.skipped.len(), 1, "{:?}", o.skipped);
@@ -612,7 +620,7 @@ fn blob_of(r: &TestRepo, rev: &str, path: &str) -> String {
 fn missing_or_corrupt_commit_mid_history_is_skipped_and_the_rest_is_scanned() {
     for corrupt in [false, true] {
         let (r, main, _) = history_with_a_merge();
-        let (_, full) = scan_on_1_and_2_threads(&r);
+        let (_, full) = scan_on_1_and_2_threads(&r, "");
         // c8 is damaged: c6..c8 are reachable only through it (c5 and
         // before also through the side branch).
         let lost: BTreeSet<String> = (6..=8)
@@ -624,7 +632,12 @@ fn missing_or_corrupt_commit_mid_history_is_skipped_and_the_rest_is_scanned() {
         } else {
             remove_loose(r.path(), &main[8]);
         }
-        let (o, seen) = scan_on_1_and_2_threads(&r);
+        let label = if corrupt {
+            "corrupt commit mid-history"
+        } else {
+            "missing commit mid-history"
+        };
+        let (o, seen) = scan_on_1_and_2_threads(&r, label);
         assert_eq!(o.status, Status::Partial);
         assert_eq!(
             full.difference(&seen).cloned().collect::<BTreeSet<_>>(),
@@ -664,11 +677,11 @@ fn missing_or_corrupt_commit_mid_history_is_skipped_and_the_rest_is_scanned() {
 #[test]
 fn merge_with_a_damaged_parent_is_diffed_against_the_other() {
     let (r, main, side) = history_with_a_merge();
-    let (_, full) = scan_on_1_and_2_threads(&r);
+    let (_, full) = scan_on_1_and_2_threads(&r, "");
     let merge = r.git(&["rev-parse", "main~8"]).trim().to_owned();
     remove_loose(r.path(), &side);
     r.git(&["branch", "-D", "side"]);
-    let (o, seen) = scan_on_1_and_2_threads(&r);
+    let (o, seen) = scan_on_1_and_2_threads(&r, "merge with a missing parent");
     // The side commit's only blob is in the merge's tree: nothing is lost.
     assert_eq!(seen, full);
     assert_eq!(o.skipped.len(), 1, "{:?}", o.skipped);
@@ -788,7 +801,9 @@ fn deep_delta_chains_and_huge_delta_results_are_skipped() {
         &[],
     );
 
-    let (o, seen) = run(&options(r.path(), Selection::All));
+    let opts = options(r.path(), Selection::All);
+    let ((o, seen), peak) = support::peak::measure("delta chains, 2^40 result", || run(&opts));
+    assert!(peak < 64 * MIB, "{peak}");
     assert_eq!(o.status, Status::Partial);
     assert_eq!(seen[&oid("ok-depth").to_string()].bytes, b"four");
     let reason = |n: &str| {
@@ -831,11 +846,14 @@ fn a_tree_bomb_stops_at_the_entry_limit_and_is_named() {
     let mut src = OdbTrees::of(&repo);
     let mut td = TreeDiff::new(1 << 20).with_entry_limit(10_000);
     let mut emitted = 0u64;
-    td.diff(&mut src, &top, None, &top, &mut |_, _, _| {
-        emitted += 1;
-        Ok(())
-    })
-    .unwrap();
+    let (diffed, peak) = support::peak::measure("tree bomb", || {
+        td.diff(&mut src, &top, None, &top, &mut |_, _, _| {
+            emitted += 1;
+            Ok(())
+        })
+    });
+    diffed.unwrap();
+    assert!(peak < 64 * MIB, "{peak}");
     assert!(emitted > 0 && emitted < 10_000, "{emitted}");
     assert_eq!(td.damage.len(), 1, "{:?}", td.damage);
     assert!(

@@ -189,10 +189,32 @@ enum Peeled {
     },
 }
 
-struct CommitData {
-    tree: ObjectId,
-    time: i64,
-    parents: Vec<ObjectId>,
+/// What the scan needs of a commit.
+#[derive(Debug)]
+pub struct CommitData {
+    pub tree: ObjectId,
+    /// Committer timestamp, seconds since the epoch.
+    pub time: i64,
+    pub parents: Vec<ObjectId>,
+}
+
+/// Parses a commit object's body as the scan does (tree, parents, committer
+/// time; the rest is not read): why it is corrupt otherwise.
+pub fn parse_commit(data: &[u8]) -> std::result::Result<CommitData, String> {
+    let corrupt = |e: &dyn std::fmt::Display| format!("corrupt commit: {e}");
+    let mut iter = gix::objs::CommitRefIter::from_bytes(data, gix::hash::Kind::Sha1);
+    let tree = iter.tree_id().map_err(|e| corrupt(&e))?;
+    let iter = gix::objs::CommitRefIter::from_bytes(data, gix::hash::Kind::Sha1);
+    let parents: Vec<ObjectId> = iter.parent_ids().collect();
+    let iter = gix::objs::CommitRefIter::from_bytes(data, gix::hash::Kind::Sha1);
+    // The committer comes after every parent, so an unparsable parent
+    // line is an error here too.
+    let time = iter.committer().map_err(|e| corrupt(&e))?.seconds();
+    Ok(CommitData {
+        tree,
+        time,
+        parents,
+    })
 }
 
 /// Commits to walk from, each with the ref (or revision) that names it.
@@ -668,25 +690,10 @@ impl Repo {
             return CommitRead::NotACommit(data.kind);
         }
         m.bytes_in += data.data.len() as u64;
-        let corrupt =
-            |e: &dyn std::fmt::Display| CommitRead::Damaged(format!("corrupt commit: {e}"));
-        let mut iter = gix::objs::CommitRefIter::from_bytes(data.data, gix::hash::Kind::Sha1);
-        let tree = match iter.tree_id() {
-            Ok(t) => t,
-            Err(e) => return corrupt(&e),
-        };
-        let iter = gix::objs::CommitRefIter::from_bytes(data.data, gix::hash::Kind::Sha1);
-        let parents: Vec<ObjectId> = iter.parent_ids().collect();
-        let iter = gix::objs::CommitRefIter::from_bytes(data.data, gix::hash::Kind::Sha1);
-        let time = match iter.committer() {
-            Ok(s) => s.seconds(),
-            Err(e) => return corrupt(&e),
-        };
-        CommitRead::Commit(CommitData {
-            tree,
-            time,
-            parents,
-        })
+        match parse_commit(data.data) {
+            Ok(c) => CommitRead::Commit(c),
+            Err(message) => CommitRead::Damaged(message),
+        }
     }
 
     fn is_shallow(&self, id: &ObjectId) -> bool {
