@@ -27,6 +27,14 @@ done
 git repack -adq --depth=10
 pack=$(ls .git/objects/pack/*.pack)
 { printf '\x01'; tail -c +13 "$pack" | head -c -20; } > "$tmp/p"; seed pack_decode "$tmp/p" small-pack
+# Commit bodies, as the scan parses them.
+for c in HEAD HEAD~1 HEAD~3; do git cat-file commit "$c" > "$tmp/c"; seed commit_parse "$tmp/c" "commit-${c/\~/-}"; done
+# The index files the scan trusts (first byte: 0 .idx, 1 multi-pack-index,
+# 2 commit-graph).
+git multi-pack-index write; git commit-graph write --reachable
+{ printf '\x00'; cat .git/objects/pack/*.idx; } > "$tmp/x"; seed repo_indexes "$tmp/x" idx
+{ printf '\x01'; cat .git/objects/pack/multi-pack-index; } > "$tmp/x"; seed repo_indexes "$tmp/x" multi-pack-index
+{ printf '\x02'; cat .git/objects/info/commit-graph; } > "$tmp/x"; seed repo_indexes "$tmp/x" commit-graph
 # Deltas: split byte, base, delta made by a real pack are in pack_decode;
 # here a hand-made copy + insert.
 printf '\x0bhello world\x0b\x0b\x90\x06\x05there' > "$tmp/d"; seed delta_apply "$tmp/d" copy-insert

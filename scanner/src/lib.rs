@@ -33,6 +33,6 @@ pub mod internals {
     };
     pub use crate::git::pack_exec::{Shared, WorkerOut, worker};
     pub use crate::git::plan::{Chunk, Plan, Step, plan};
-    pub use crate::git::repo::{Repo, Selected};
+    pub use crate::git::repo::{CommitData, Repo, Selected, parse_commit};
     pub use crate::git::tree_diff::{OdbTrees, PackTrees, TreeDiff, TreeSource, diff_commits};
 }

@@ -282,3 +282,177 @@ fn a_partial_scan_reports_what_it_skipped_and_fails_only_when_asked() {
         assert!(!stdout(&o).contains(GH), "redacted by default");
     }
 }
+
+/// `git ARGS` in `dir` (fixed identity, no user configuration); stdout,
+/// trimmed.
+fn git_at(dir: &Path, args: &[&str]) -> String {
+    let o = Command::new("git")
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .expect("git");
+    assert!(o.status.success(), "git {args:?}: {}", stderr(&o));
+    String::from_utf8_lossy(&o.stdout).trim().to_owned()
+}
+
+/// A loose object file of `kind` holding `body` under the id `oid` (which
+/// need not be its hash): stored zlib blocks, as git would inflate them.
+fn put_loose(repo: &Path, oid: &str, kind: &str, body: &[u8]) {
+    let mut raw = format!("{kind} {}\0", body.len()).into_bytes();
+    raw.extend_from_slice(body);
+    let mut z = vec![0x78, 0x01, 1];
+    let len = u16::try_from(raw.len()).expect("a small object");
+    z.extend_from_slice(&len.to_le_bytes());
+    z.extend_from_slice(&(!len).to_le_bytes());
+    z.extend_from_slice(&raw);
+    let (mut a, mut b) = (1u32, 0u32);
+    for &x in &raw {
+        a = (a + u32::from(x)) % 65521;
+        b = (b + a) % 65521;
+    }
+    z.extend_from_slice(&((b << 16) | a).to_be_bytes());
+    let path = repo.join(".git/objects").join(&oid[..2]).join(&oid[2..]);
+    std::fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
+    let _ = std::fs::remove_file(&path);
+    std::fs::write(&path, z).expect("write the object");
+}
+
+/// A repository with the token in `top.env` (HEAD~1 and HEAD), in
+/// `dir/hidden.env` and in commit messages, then damaged as `kind` says.
+/// Returns it and extra `scan` arguments.
+fn bad_repo(kind: &str) -> (tempfile::TempDir, Vec<&'static str>) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path();
+    let init: &[&str] = match kind {
+        "sha256" => &["init", "-q", "-b", "main", "--object-format=sha256", "."],
+        "reftable" => &["init", "-q", "-b", "main", "--ref-format=reftable", "."],
+        _ => &["init", "-q", "-b", "main", "."],
+    };
+    git_at(p, init);
+    std::fs::create_dir(p.join("dir")).expect("mkdir");
+    std::fs::write(p.join("dir/hidden.env"), format!("TOKEN={GH}\n")).expect("write");
+    std::fs::write(p.join("top.env"), format!("GH_TOKEN={GH}\n")).expect("write");
+    git_at(p, &["add", "-A"]);
+    git_at(p, &["commit", "-qm", &format!("one {GH}")]);
+    std::fs::write(p.join("more.txt"), "more\n").expect("write");
+    git_at(p, &["add", "-A"]);
+    git_at(p, &["commit", "-qm", &format!("two {GH}")]);
+    let mut args = Vec::new();
+    let blob = || git_at(p, &["rev-parse", "HEAD:top.env"]);
+    match kind {
+        "missing-tree" => {
+            let tree = git_at(p, &["rev-parse", "HEAD:dir"]);
+            std::fs::remove_file(p.join(".git/objects").join(&tree[..2]).join(&tree[2..]))
+                .expect("rm");
+        }
+        "corrupt-commit" => {
+            let c = git_at(p, &["rev-parse", "HEAD~1"]);
+            put_loose(p, &c, "commit", format!("tree {GH}\n\n{GH}\n").as_bytes());
+        }
+        "missing-commit" => {
+            let c = git_at(p, &["rev-parse", "HEAD~1"]);
+            std::fs::remove_file(p.join(".git/objects").join(&c[..2]).join(&c[2..])).expect("rm");
+        }
+        "corrupt-tag" => {
+            let tag = "1234567890123456789012345678901234567890";
+            put_loose(
+                p,
+                tag,
+                "tag",
+                format!("object {GH}\ntype x\n{GH}\n").as_bytes(),
+            );
+            std::fs::write(p.join(".git/refs/tags/broken"), format!("{tag}\n")).expect("ref");
+        }
+        "corrupt-blob" => {
+            // The token inside, and a header that lies about the size.
+            let b = blob();
+            put_loose(p, &b, "blob", format!("GH_TOKEN={GH}\n{GH}\n").as_bytes());
+            let path = p.join(".git/objects").join(&b[..2]).join(&b[2..]);
+            let mut bytes = std::fs::read(&path).expect("read");
+            // After the zlib and stored-block headers (7 bytes), "blob 91":
+            // its first digit becomes 4, so the header says 41 bytes.
+            let at = 7 + 5;
+            bytes[at] = b'4';
+            std::fs::write(&path, bytes).expect("write");
+        }
+        "corrupt-pack" => {
+            git_at(p, &["repack", "-adq"]);
+            let pack_dir = p.join(".git/objects/pack");
+            let pack = std::fs::read_dir(&pack_dir)
+                .expect("pack dir")
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .find(|x| x.extension().is_some_and(|e| e == "pack"))
+                .expect("a pack");
+            let mut bytes = std::fs::read(&pack).expect("read");
+            let n = bytes.len();
+            for b in &mut bytes[n / 3..n - 24] {
+                *b ^= 0x5a;
+            }
+            std::fs::write(&pack, bytes).expect("write");
+        }
+        "oversize" => args.extend(["--max-blob-size", "8"]),
+        "corrupt-commit-graph" => {
+            git_at(p, &["commit-graph", "write", "--reachable"]);
+            let graph = p.join(".git/objects/info/commit-graph");
+            let mut bytes = std::fs::read(&graph).expect("read");
+            bytes[..4].copy_from_slice(b"XXXX");
+            std::fs::write(&graph, bytes).expect("write");
+        }
+        "corrupt-idx" => {
+            git_at(p, &["repack", "-adq"]);
+            let pack_dir = p.join(".git/objects/pack");
+            let idx = std::fs::read_dir(&pack_dir)
+                .expect("pack dir")
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .find(|x| x.extension().is_some_and(|e| e == "idx"))
+                .expect("an idx");
+            let bytes = std::fs::read(&idx).expect("read");
+            std::fs::write(&idx, &bytes[..100]).expect("write");
+        }
+        _ => {}
+    }
+    (dir, args)
+}
+
+#[test]
+fn no_bad_input_puts_a_planted_secret_on_stderr() {
+    for kind in [
+        "missing-tree",
+        "corrupt-commit",
+        "missing-commit",
+        "corrupt-tag",
+        "corrupt-blob",
+        "corrupt-pack",
+        "oversize",
+        "corrupt-commit-graph",
+        "corrupt-idx",
+        "sha256",
+        "reftable",
+    ] {
+        let (repo, extra) = bad_repo(kind);
+        let path = repo.path().to_str().expect("utf-8 path");
+        for format in ["text", "json", "sarif"] {
+            let mut args = vec!["scan", path, "--all", "--format", format];
+            args.extend(&extra);
+            let o = scanner(&args, repo.path());
+            let (out, err) = (stdout(&o), stderr(&o));
+            assert!(
+                matches!(o.status.code(), Some(0..=3)),
+                "{kind}: {:?}: {err}",
+                o.status
+            );
+            assert!(!err.contains("panicked"), "{kind}: {err}");
+            assert!(!err.contains(GH), "{kind}: a secret on stderr: {err}");
+            assert!(!out.contains(GH), "{kind}: a secret on stdout: {out}");
+        }
+        let o = scanner(&["blobs", path, "--all"], repo.path());
+        assert!(!stderr(&o).contains(GH), "{kind}: blobs: {}", stderr(&o));
+        if kind == "corrupt-commit-graph" {
+            let err = stderr(&scanner(&["scan", path, "--all"], repo.path()));
+            assert_eq!(err.matches("commit-graph not used").count(), 1, "{err}");
+        }
+    }
+}

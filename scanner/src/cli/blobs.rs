@@ -155,6 +155,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             eprintln!("{name} {value}");
         }
     }
+    for w in &outcome.warnings {
+        eprintln!("scanner: warning: {w}");
+    }
     for s in &outcome.skipped {
         eprintln!("scanner: skipped {}: {}", s.oid, s.reason);
     }

@@ -192,6 +192,9 @@ pub fn scan_repository<'e>(
         opts.max_blob_size = m;
     }
     let (outcome, sinks) = git::scan(&opts, factory)?;
+    for w in &outcome.warnings {
+        eprintln!("scanner: warning: {w}");
+    }
     if outcome.status == Status::Partial {
         eprintln!(
             "scanner: warning: {}: partial scan, {} object(s) skipped:",

@@ -14,6 +14,15 @@ use std::path::PathBuf;
 pub enum Error {
     #[error("{path}: not a git repository ({message})", path = path.display())]
     NotARepository { path: PathBuf, message: String },
+    /// A repository format the scanner cannot read yet (SHA-256 object
+    /// ids, the reftable ref store): `setting` is the configuration that
+    /// says so.
+    #[error("{path}: {feature} not supported yet ({setting})", path = path.display())]
+    Unsupported {
+        path: PathBuf,
+        feature: &'static str,
+        setting: &'static str,
+    },
     #[error("{path}: empty repository (no refs, nothing to scan)", path = path.display())]
     EmptyRepository { path: PathBuf },
     #[error("{path}: HEAD is unborn ({target} has no commits yet)", path = path.display())]

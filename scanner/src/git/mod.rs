@@ -147,6 +147,70 @@ pub enum SkipReason {
         diffs: u64,
         message: String,
     },
+    /// A commit (the oid is the commit's) that is absent or could not be
+    /// read or parsed: neither it nor the history only it leads to was
+    /// scanned (its parents are what it would have named, so they cannot be
+    /// known; ancestors reachable another way are scanned). The commits
+    /// naming it as a parent were diffed against their other parents only
+    /// (against the empty tree when it was their only one), which still
+    /// introduces every blob their own trees hold. `reached_from`: of the
+    /// refs and commits that led to it, the first (refs before commits, then
+    /// by name or id: the same whatever the walk order); `reached`: how many
+    /// did.
+    DamagedCommit {
+        reached_from: ReachedFrom,
+        reached: u64,
+        message: String,
+    },
+    /// A tag (the oid is the tag's) that a ref names, directly or through
+    /// other tags, that could not be read or parsed: what it names was not
+    /// scanned through that ref. `ref_name`: the first ref by name that led
+    /// to it; `refs`: how many did.
+    DamagedTag {
+        ref_name: String,
+        refs: u64,
+        message: String,
+    },
+}
+
+/// What led the scan to a damaged commit. Refs sort before commits.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ReachedFrom {
+    /// A ref (full name) or a revision the caller named.
+    Ref(String),
+    /// A commit naming it as a parent.
+    Commit(ObjectId),
+}
+
+impl std::fmt::Display for ReachedFrom {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReachedFrom::Ref(name) => write!(f, "ref {name}"),
+            ReachedFrom::Commit(id) => write!(f, "commit {id}"),
+        }
+    }
+}
+
+/// Something the scan worked around without losing anything: the outcome
+/// stays `Complete` on its account. Callers show each once.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Warning {
+    /// The commit-graph could not be opened, or one of its entries is
+    /// inconsistent: the commits it covers (or that entry) were read from
+    /// the object database instead.
+    CommitGraphIgnored { path: PathBuf, message: String },
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Warning::CommitGraphIgnored { path, message } => write!(
+                f,
+                "{}: commit-graph not used, commits read from the object database instead: {message}",
+                path.display()
+            ),
+        }
+    }
 }
 
 impl std::fmt::Display for SkipReason {
@@ -185,6 +249,22 @@ impl std::fmt::Display for SkipReason {
             } => write!(
                 f,
                 "damaged tree, its blobs not scanned ({diffs} diff(s) met it, e.g. at '{path}' in {seen_in}): {message}"
+            ),
+            SkipReason::DamagedCommit {
+                reached_from,
+                reached,
+                message,
+            } => write!(
+                f,
+                "damaged commit, it and the history only it leads to not scanned ({reached} ref(s) or commit(s) lead to it, e.g. {reached_from}): {message}"
+            ),
+            SkipReason::DamagedTag {
+                ref_name,
+                refs,
+                message,
+            } => write!(
+                f,
+                "damaged tag, what it names not scanned through it ({refs} ref(s) name it, e.g. {ref_name}): {message}"
             ),
         }
     }
@@ -225,6 +305,9 @@ pub struct Outcome {
     pub skipped: Vec<Skipped>,
     pub counts: Counts,
     pub stages: Stages,
+    /// What the scan worked around without losing anything (see
+    /// [`Warning`]), each once.
+    pub warnings: Vec<Warning>,
     /// Whole-scan wall time.
     pub wall_ns: u64,
 }
@@ -268,7 +351,7 @@ pub fn scan<F: SinkFactory>(opts: &Options, factory: &F) -> Result<(Outcome, Vec
     // Repository access and commit selection.
     let timer = StageTimer::start(counter);
     let mut repo = repo::Repo::open(&opts.repo)?;
-    let selected = repo.select(&opts.selection, &mut stages.repo)?;
+    let mut selected = repo.select(&opts.selection, &mut stages.repo)?;
     timer.finish(&mut stages.repo);
     counts.commits = selected.commits.len() as u64;
 
@@ -300,23 +383,24 @@ pub fn scan<F: SinkFactory>(opts: &Options, factory: &F) -> Result<(Outcome, Vec
         stages.tree_diff = t.metrics;
         damage = t.damage;
         if !selected.ref_tips.is_empty() {
-            let (packed, trees) = tree_diff::split_budget(opts.tree_cache_budget / opts.threads);
-            let mut td = tree_diff::TreeDiff::new(trees);
-            let mut src = tree_diff::PackTrees::of(&repo, packed);
-            tree_diff::walk_ref_tips(&mut td, &mut src, &selected, &mut offer)?;
-            counts.gitlinks += td.gitlinks;
-            stages.tree_diff.add(&td.metrics);
-            damage.append(&mut td.damage);
+            let budget = opts.tree_cache_budget / opts.threads;
+            let mut t = tree_diff::on_worker_stack(&repo, budget, |td, src| {
+                tree_diff::walk_ref_tips(td, src, &selected, &mut offer).map(|()| 0)
+            })?;
+            counts.gitlinks += t.gitlinks;
+            stages.tree_diff.add(&t.metrics);
+            damage.append(&mut t.damage);
         }
     } else {
-        let (packed, trees) = tree_diff::split_budget(opts.tree_cache_budget);
-        let mut td = tree_diff::TreeDiff::new(trees);
-        let mut src = tree_diff::PackTrees::of(&repo, packed);
-        counts.diffs = tree_diff::diff_commits(&mut td, &mut src, &selected, 0..n, &mut offer)?;
-        tree_diff::walk_ref_tips(&mut td, &mut src, &selected, &mut offer)?;
-        counts.gitlinks = td.gitlinks;
-        stages.tree_diff = std::mem::take(&mut td.metrics);
-        damage = std::mem::take(&mut td.damage);
+        let t = tree_diff::on_worker_stack(&repo, opts.tree_cache_budget, |td, src| {
+            let diffs = tree_diff::diff_commits(td, src, &selected, 0..n, &mut offer)?;
+            tree_diff::walk_ref_tips(td, src, &selected, &mut offer)?;
+            Ok(diffs)
+        })?;
+        counts.diffs = t.diffs;
+        counts.gitlinks = t.gitlinks;
+        stages.tree_diff = t.metrics;
+        damage = t.damage;
     }
     stages.tree_diff.items_in = counts.diffs;
     timer.finish(&mut stages.tree_diff);
@@ -393,6 +477,7 @@ pub fn scan<F: SinkFactory>(opts: &Options, factory: &F) -> Result<(Outcome, Vec
     timer.finish(&mut stages.exec);
     counts.blobs_delivered = stages.exec.items_out;
     counts.bytes_delivered = stages.exec.bytes_out;
+    skipped.append(&mut selected.damaged);
     skipped.extend(selected.shallow_roots.iter().map(|&oid| Skipped {
         oid,
         reason: SkipReason::ShallowBoundary,
@@ -428,6 +513,7 @@ pub fn scan<F: SinkFactory>(opts: &Options, factory: &F) -> Result<(Outcome, Vec
             skipped,
             counts,
             stages: stages.finish(),
+            warnings: repo.warnings.clone(),
             wall_ns,
         },
         sinks,

@@ -17,6 +17,16 @@
 //!
 //! Commit data (tree, parents, committer time) comes from the commit-graph
 //! when present and covering the commit, otherwise from the commit object.
+//! A commit-graph that cannot be opened, or an entry of it that is
+//! inconsistent, is not used: the commits are read from the objects and the
+//! outcome carries one [`Warning::CommitGraphIgnored`].
+//!
+//! Damage in the history does not stop the selection: a commit that is
+//! absent or unparsable (a parent, or a ref's target) and a tag a ref names
+//! that cannot be read become [`Skipped`] entries in [`Selected::damaged`]
+//! ([`SkipReason::DamagedCommit`], [`SkipReason::DamagedTag`]), the commits
+//! naming a damaged parent keep their other parents, and the walk goes on.
+//! Revisions the caller names that cannot be resolved stay errors.
 //!
 //! Invariants of [`Selected`]: commits are sorted by (committer time, id),
 //! which is the canonical order, so a commit's index is its rank; every
@@ -27,6 +37,7 @@
 use crate::git::error::{Error, Result};
 use crate::git::metrics::StageMetrics;
 use crate::git::odb::Packs;
+use crate::git::{ReachedFrom, SkipReason, Skipped, Warning};
 use gix::ObjectId;
 use gix::hashtable::HashSet;
 use gix::objs::Find;
@@ -72,6 +83,8 @@ pub struct Selected {
     /// `--all` only: refs naming a tree or a blob, sorted by name. Their
     /// ranks follow the commits' (see [`Selected::origin`]).
     pub ref_tips: Vec<RefTip>,
+    /// Damaged commits and tags met on the way, sorted by id.
+    pub damaged: Vec<Skipped>,
 }
 
 /// A ref that names a tree or a blob rather than a commit (after peeling
@@ -118,6 +131,45 @@ impl Selected {
     }
 }
 
+/// Repository formats gix (as built here, SHA-1 only) cannot read, as the
+/// repository's `config` declares them: what, and the setting. Without this
+/// check a SHA-256 repository fails to open with "configuration could not
+/// be loaded" and a reftable one with "reference could not be decoded".
+/// Only the usual layouts are looked at (`path/.git/config`,
+/// `path/config`); anything else is left to gix.
+fn unsupported_format(path: &Path) -> Option<(&'static str, &'static str)> {
+    let text = std::fs::read_to_string(path.join(".git").join("config"))
+        .or_else(|_| std::fs::read_to_string(path.join("config")))
+        .ok()?;
+    let mut section = String::new();
+    for line in text.lines().map(str::trim) {
+        if let Some(name) = line.strip_prefix('[') {
+            section = name.trim_end_matches(']').trim().to_ascii_lowercase();
+            continue;
+        }
+        if section != "extensions" {
+            continue;
+        }
+        let Some((key, value)) = line.split_once('=') else {
+            continue;
+        };
+        let (key, value) = (
+            key.trim().to_ascii_lowercase(),
+            value.trim().to_ascii_lowercase(),
+        );
+        match (key.as_str(), value.as_str()) {
+            ("objectformat", "sha256") => {
+                return Some(("SHA-256", "extensions.objectFormat = sha256"));
+            }
+            ("refstorage", "reftable") => {
+                return Some(("the reftable ref store", "extensions.refStorage = reftable"));
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
 /// Longest chain of tags (tag of a tag of …) followed. git sets no limit;
 /// each level is a distinct object, so only crafted data gets near this.
 const MAX_TAG_DEPTH: usize = 64;
@@ -130,12 +182,137 @@ enum Peeled {
         id: ObjectId,
         is_tree: bool,
     },
+    /// A tag on the way (`id`) could not be read or parsed.
+    DamagedTag {
+        id: ObjectId,
+        message: String,
+    },
 }
 
-struct CommitData {
-    tree: ObjectId,
-    time: i64,
-    parents: Vec<ObjectId>,
+/// What the scan needs of a commit.
+#[derive(Debug)]
+pub struct CommitData {
+    pub tree: ObjectId,
+    /// Committer timestamp, seconds since the epoch.
+    pub time: i64,
+    pub parents: Vec<ObjectId>,
+}
+
+/// Parses a commit object's body as the scan does (tree, parents, committer
+/// time; the rest is not read): why it is corrupt otherwise.
+pub fn parse_commit(data: &[u8]) -> std::result::Result<CommitData, String> {
+    let corrupt = |e: &dyn std::fmt::Display| format!("corrupt commit: {e}");
+    let mut iter = gix::objs::CommitRefIter::from_bytes(data, gix::hash::Kind::Sha1);
+    let tree = iter.tree_id().map_err(|e| corrupt(&e))?;
+    let iter = gix::objs::CommitRefIter::from_bytes(data, gix::hash::Kind::Sha1);
+    let parents: Vec<ObjectId> = iter.parent_ids().collect();
+    let iter = gix::objs::CommitRefIter::from_bytes(data, gix::hash::Kind::Sha1);
+    // The committer comes after every parent, so an unparsable parent
+    // line is an error here too.
+    let time = iter.committer().map_err(|e| corrupt(&e))?.seconds();
+    Ok(CommitData {
+        tree,
+        time,
+        parents,
+    })
+}
+
+/// Commits to walk from, each with the ref (or revision) that names it.
+type Tips = Vec<(ObjectId, String)>;
+
+/// What reading one commit found.
+enum CommitRead {
+    Commit(CommitData),
+    /// Not in the object database.
+    Absent,
+    /// In the object database, but another kind of object.
+    NotACommit(gix::objs::Kind),
+    /// Present but unreadable or unparsable: why.
+    Damaged(String),
+}
+
+impl CommitRead {
+    fn commit(self) -> Option<CommitData> {
+        match self {
+            CommitRead::Commit(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// Why a commit the history needs is not usable (`None`: it is).
+    fn damage(&self) -> Option<String> {
+        match self {
+            CommitRead::Commit(_) => None,
+            CommitRead::Absent => Some("not in the object database".into()),
+            CommitRead::NotACommit(kind) => Some(format!("a {kind}, not a commit")),
+            CommitRead::Damaged(m) => Some(m.clone()),
+        }
+    }
+}
+
+/// A damaged commit or tag as the walk meets it: the refs and commits that
+/// led to it are merged into the first of them and a count, so the report
+/// does not depend on the walk order.
+struct Damage {
+    is_tag: bool,
+    first: ReachedFrom,
+    reached: u64,
+    message: String,
+}
+
+/// Damaged objects by id.
+#[derive(Default)]
+struct DamageLog(std::collections::BTreeMap<ObjectId, Damage>);
+
+impl DamageLog {
+    fn note(
+        &mut self,
+        id: ObjectId,
+        is_tag: bool,
+        via: ReachedFrom,
+        message: impl FnOnce() -> String,
+    ) {
+        match self.0.get_mut(&id) {
+            Some(d) => {
+                d.reached += 1;
+                if via < d.first {
+                    d.first = via;
+                }
+            }
+            None => {
+                self.0.insert(
+                    id,
+                    Damage {
+                        is_tag,
+                        first: via,
+                        reached: 1,
+                        message: message(),
+                    },
+                );
+            }
+        }
+    }
+
+    fn into_skipped(self) -> Vec<Skipped> {
+        self.0
+            .into_iter()
+            .map(|(oid, d)| Skipped {
+                oid,
+                reason: match (d.is_tag, d.first) {
+                    (true, ReachedFrom::Ref(ref_name)) => SkipReason::DamagedTag {
+                        ref_name,
+                        refs: d.reached,
+                        message: d.message,
+                    },
+                    (_, first) => SkipReason::DamagedCommit {
+                        reached_from: first,
+                        reached: d.reached,
+                        message: d.message,
+                    },
+                },
+            })
+            .collect()
+    }
 }
 
 /// An open repository.
@@ -147,6 +324,8 @@ pub struct Repo {
     graph: Option<gix::commitgraph::Graph>,
     shallow: Vec<ObjectId>,
     buf: Vec<u8>,
+    /// What was worked around (the outcome's warnings), each once.
+    pub warnings: Vec<Warning>,
 }
 
 impl std::fmt::Debug for Repo {
@@ -168,6 +347,13 @@ impl Repo {
         };
         if !path.exists() {
             return Err(not_repo("no such directory".into()));
+        }
+        if let Some((feature, setting)) = unsupported_format(path) {
+            return Err(Error::Unsupported {
+                path: path.to_owned(),
+                feature,
+                setting,
+            });
         }
         // Replace refs stay refs (their targets are `--all` tips) but do not
         // substitute objects: the packs are read directly elsewhere, and the
@@ -194,7 +380,17 @@ impl Repo {
     /// and its packs.
     pub fn open(path: &Path) -> Result<Repo> {
         let repo = Self::open_handle(path)?;
-        let graph = repo.commit_graph_if_enabled().ok().flatten();
+        let mut warnings = Vec::new();
+        let graph = match repo.commit_graph_if_enabled() {
+            Ok(g) => g,
+            Err(e) => {
+                warnings.push(Warning::CommitGraphIgnored {
+                    path: repo.objects.store_ref().path().join("info"),
+                    message: e.to_string(),
+                });
+                None
+            }
+        };
         let packs = Packs::open(repo.objects.store_ref().path())?;
         let shallow_file = repo.git_dir().join("shallow");
         let mut shallow = Vec::new();
@@ -215,6 +411,7 @@ impl Repo {
             graph,
             shallow,
             buf: Vec::new(),
+            warnings,
         })
     }
 
@@ -270,19 +467,36 @@ impl Repo {
             match op {
                 b'~' => {
                     for _ in 0..n {
-                        let c = self.read_commit(&id, m)?.ok_or_else(unknown)?;
+                        let c = self.revision_commit(spec, id, m)?.ok_or_else(unknown)?;
                         id = *c.parents.first().ok_or_else(unknown)?;
                     }
                 }
                 b'^' if n == 0 => {}
                 b'^' => {
-                    let c = self.read_commit(&id, m)?.ok_or_else(unknown)?;
+                    let c = self.revision_commit(spec, id, m)?.ok_or_else(unknown)?;
                     id = *c.parents.get(n - 1).ok_or_else(unknown)?;
                 }
                 _ => return Err(unknown()),
             }
         }
         Ok(id)
+    }
+
+    /// A commit on the way to the revision `spec` names: `None` when it is
+    /// absent or not a commit; an error naming it when it is damaged (the
+    /// revision cannot be resolved).
+    fn revision_commit(
+        &mut self,
+        spec: &str,
+        id: ObjectId,
+        m: &mut StageMetrics,
+    ) -> Result<Option<CommitData>> {
+        match self.read_commit(&id, m) {
+            CommitRead::Damaged(message) => {
+                Err(self.obj_err("commit", id, format!("resolving '{spec}': {message}")))
+            }
+            other => Ok(other.commit()),
+        }
     }
 
     /// Resolves a ref name, `HEAD` or a full hex id to an object id.
@@ -321,9 +535,10 @@ impl Repo {
             .map_err(|e| self.refs_err(format!("{name}: {e}")))
     }
 
-    /// Every ref and HEAD (when born), peeled: the commits they name, and
-    /// (sorted by name) those that name a tree or a blob instead.
-    fn all_tips(&mut self) -> Result<(Vec<ObjectId>, Vec<RefTip>)> {
+    /// Every ref and HEAD (when born), peeled: the commits they name (with
+    /// the ref's name), and (sorted by name) those that name a tree or a
+    /// blob instead. Damaged tags go to `damage`.
+    fn all_tips(&mut self, damage: &mut DamageLog) -> Result<(Tips, Vec<RefTip>)> {
         let mut named: Vec<(Vec<u8>, ObjectId)> = Vec::new();
         {
             let platform = self.repo.references().map_err(|e| self.refs_err(e))?;
@@ -345,13 +560,17 @@ impl Repo {
         let mut tips = Vec::new();
         let mut ref_tips = Vec::new();
         for (name, id) in named {
-            match self.peel(&name, id)? {
-                Peeled::Commit(id) => tips.push(id),
+            match self.peel(id) {
+                Peeled::Commit(id) => tips.push((id, String::from_utf8_lossy(&name).into_owned())),
                 Peeled::Other { id, is_tree } => ref_tips.push(RefTip { name, id, is_tree }),
+                Peeled::DamagedTag { id, message } => {
+                    let via = ReachedFrom::Ref(String::from_utf8_lossy(&name).into_owned());
+                    damage.note(id, true, via, || message);
+                }
             }
         }
         self.linked_worktree_heads(&mut tips);
-        if tips.is_empty() && ref_tips.is_empty() {
+        if tips.is_empty() && ref_tips.is_empty() && damage.0.is_empty() {
             return Err(Error::EmptyRepository {
                 path: self.path.clone(),
             });
@@ -362,62 +581,58 @@ impl Repo {
         Ok((tips, ref_tips))
     }
 
-    /// Follows tags (tags of tags too) from `id`, which ref `name` points at,
-    /// to the object they finally name.
-    fn peel(&mut self, name: &[u8], mut id: ObjectId) -> Result<Peeled> {
+    /// Follows tags (tags of tags too) from `id`, which a ref points at, to
+    /// the object they finally name.
+    fn peel(&mut self, mut id: ObjectId) -> Peeled {
         use gix::objs::{FindHeader, Kind};
-        let err = |path: &Path, id: ObjectId, message: String| Error::Object {
-            path: path.to_owned(),
-            what: "object named by ref",
-            oid: id,
-            message: format!("{}: {message}", String::from_utf8_lossy(name)),
-        };
+        let damaged = |id, message| Peeled::DamagedTag { id, message };
         // What the tag pointing at `id` says it is (None: no tag yet).
         let mut declared: Option<Kind> = None;
+        // The first tag of the chain, named when the chain is too long.
+        let first = id;
         for _ in 0..=MAX_TAG_DEPTH {
-            let header = self
-                .repo
-                .objects
-                .try_header(&id)
-                .map_err(|e| err(&self.path, id, e.to_string()))?;
+            let header = match self.repo.objects.try_header(&id) {
+                Ok(h) => h,
+                // Unreadable: a tag when one declared it so, else unknown.
+                Err(e) if declared.is_none_or(|k| k == Kind::Tag) => {
+                    return damaged(id, e.to_string());
+                }
+                Err(_) if declared == Some(Kind::Commit) => return Peeled::Commit(id),
+                Err(_) => return Peeled::Other { id, is_tree: false },
+            };
             let kind = match header {
                 Some(h) => h.kind,
-                // Absent (partial clone, or a broken ref): a commit would
-                // have been ignored by `--all` before; anything else is
+                // Absent (partial clone, or a broken ref): a commit is
+                // listed as a damaged commit by the walk; anything else is
                 // listed, so that mapping reports it missing.
-                None if declared == Some(Kind::Commit) => return Ok(Peeled::Commit(id)),
-                None => {
-                    return Ok(Peeled::Other { id, is_tree: false });
-                }
+                None if declared == Some(Kind::Commit) => return Peeled::Commit(id),
+                None => return Peeled::Other { id, is_tree: false },
             };
             match kind {
-                Kind::Commit => return Ok(Peeled::Commit(id)),
-                Kind::Tree => return Ok(Peeled::Other { id, is_tree: true }),
-                Kind::Blob => {
-                    return Ok(Peeled::Other { id, is_tree: false });
-                }
+                Kind::Commit => return Peeled::Commit(id),
+                Kind::Tree => return Peeled::Other { id, is_tree: true },
+                Kind::Blob => return Peeled::Other { id, is_tree: false },
                 Kind::Tag => {}
             }
             let data = match self.repo.objects.try_find(&id, &mut self.buf) {
                 Ok(Some(d)) => d,
-                Ok(None) => return Err(err(&self.path, id, "tag vanished while read".into())),
-                Err(e) => return Err(err(&self.path, id, e.to_string())),
+                Ok(None) => return damaged(id, "tag vanished while read".into()),
+                Err(e) => return damaged(id, e.to_string()),
             };
-            let tag = gix::objs::TagRef::from_bytes(data.data, gix::hash::Kind::Sha1)
-                .map_err(|e| err(&self.path, id, format!("corrupt tag: {e}")))?;
-            declared = Some(tag.target_kind);
-            id = tag.target();
+            match gix::objs::TagRef::from_bytes(data.data, gix::hash::Kind::Sha1) {
+                Ok(tag) => {
+                    declared = Some(tag.target_kind);
+                    id = tag.target();
+                }
+                Err(e) => return damaged(id, format!("corrupt tag: {e}")),
+            }
         }
-        Err(err(
-            &self.path,
-            id,
-            format!("more than {MAX_TAG_DEPTH} tags in a chain"),
-        ))
+        damaged(first, format!("more than {MAX_TAG_DEPTH} tags in a chain"))
     }
 
     /// Like `git rev-list --all`, the HEADs of linked worktrees count too
     /// (`$GIT_COMMON_DIR/worktrees/*/HEAD`); unreadable ones are ignored.
-    fn linked_worktree_heads(&self, tips: &mut Vec<ObjectId>) {
+    fn linked_worktree_heads(&self, tips: &mut Tips) {
         let Ok(dirs) = std::fs::read_dir(self.repo.common_dir().join("worktrees")) else {
             return;
         };
@@ -430,70 +645,55 @@ impl Repo {
                 Some(name) => self.resolve(name).ok(),
                 None => ObjectId::from_hex(head.as_bytes()).ok(),
             };
-            tips.extend(id);
+            let name = format!("worktree HEAD {}", dir.path().display());
+            tips.extend(id.map(|id| (id, name)));
         }
     }
 
     /// Reads one commit: commit-graph first, then the object database.
-    /// `Ok(None)` when the object is absent or not a commit.
-    fn read_commit(&mut self, id: &ObjectId, m: &mut StageMetrics) -> Result<Option<CommitData>> {
+    fn read_commit(&mut self, id: &ObjectId, m: &mut StageMetrics) -> CommitRead {
         if let Some(graph) = &self.graph
             && let Some(pos) = graph.lookup(id)
         {
             let c = graph.commit_at(pos);
-            let mut parents = Vec::new();
-            for p in c.iter_parents() {
-                let p = p.map_err(|e| self.obj_err("commit-graph entry of commit", *id, e))?;
-                parents.push(graph.id_at(p).to_owned());
+            let parents: std::result::Result<Vec<ObjectId>, _> = c
+                .iter_parents()
+                .map(|p| p.map(|p| graph.id_at(p).to_owned()))
+                .collect();
+            match parents {
+                Ok(parents) => {
+                    m.cache_hits += 1;
+                    return CommitRead::Commit(CommitData {
+                        tree: c.root_tree_id().to_owned(),
+                        time: i64::try_from(c.committer_timestamp()).unwrap_or(i64::MAX),
+                        parents,
+                    });
+                }
+                // An inconsistent entry: the graph cannot be trusted any
+                // more, so every later commit is read from the objects too.
+                Err(e) => {
+                    self.warnings.push(Warning::CommitGraphIgnored {
+                        path: self.repo.objects.store_ref().path().join("info"),
+                        message: format!("entry of commit {id}: {e}"),
+                    });
+                    self.graph = None;
+                }
             }
-            m.cache_hits += 1;
-            return Ok(Some(CommitData {
-                tree: c.root_tree_id().to_owned(),
-                time: i64::try_from(c.committer_timestamp()).unwrap_or(i64::MAX),
-                parents,
-            }));
         }
         m.cache_misses += 1;
         let data = match self.repo.objects.try_find(id, &mut self.buf) {
             Ok(Some(d)) => d,
-            Ok(None) => return Ok(None),
-            Err(e) => {
-                return Err(Error::Object {
-                    path: self.path.clone(),
-                    what: "commit",
-                    oid: *id,
-                    message: e.to_string(),
-                });
-            }
+            Ok(None) => return CommitRead::Absent,
+            Err(e) => return CommitRead::Damaged(e.to_string()),
         };
         if data.kind != gix::objs::Kind::Commit {
-            return Ok(None);
+            return CommitRead::NotACommit(data.kind);
         }
         m.bytes_in += data.data.len() as u64;
-        let mut iter = gix::objs::CommitRefIter::from_bytes(data.data, gix::hash::Kind::Sha1);
-        let tree = iter.tree_id().map_err(|e| Error::Object {
-            path: self.path.clone(),
-            what: "commit",
-            oid: *id,
-            message: format!("corrupt commit: {e}"),
-        })?;
-        let iter = gix::objs::CommitRefIter::from_bytes(data.data, gix::hash::Kind::Sha1);
-        let parents: Vec<ObjectId> = iter.parent_ids().collect();
-        let iter = gix::objs::CommitRefIter::from_bytes(data.data, gix::hash::Kind::Sha1);
-        let time = iter
-            .committer()
-            .map(|s| s.seconds())
-            .map_err(|e| Error::Object {
-                path: self.path.clone(),
-                what: "commit",
-                oid: *id,
-                message: format!("corrupt commit: {e}"),
-            })?;
-        Ok(Some(CommitData {
-            tree,
-            time,
-            parents,
-        }))
+        match parse_commit(data.data) {
+            Ok(c) => CommitRead::Commit(c),
+            Err(message) => CommitRead::Damaged(message),
+        }
     }
 
     fn is_shallow(&self, id: &ObjectId) -> bool {
@@ -503,17 +703,22 @@ impl Repo {
     /// Selects commits with `git rev-list` semantics.
     pub fn select(&mut self, selection: &Selection, m: &mut StageMetrics) -> Result<Selected> {
         let mut ref_tips = Vec::new();
+        let mut damage = DamageLog::default();
         let (tips, hidden, explicit) = match selection {
-            Selection::Head => (vec![self.resolve("HEAD")?], Vec::new(), true),
+            Selection::Head => (
+                vec![(self.resolve("HEAD")?, "HEAD".to_owned())],
+                Vec::new(),
+                true,
+            ),
             Selection::Refs(names) if !names.is_empty() => {
                 let tips = names
                     .iter()
-                    .map(|n| self.resolve_rev(n, m))
+                    .map(|n| Ok((self.resolve_rev(n, m)?, n.clone())))
                     .collect::<Result<Vec<_>>>()?;
                 (tips, Vec::new(), true)
             }
             Selection::All => {
-                let (tips, refs) = self.all_tips()?;
+                let (tips, refs) = self.all_tips(&mut damage)?;
                 ref_tips = refs;
                 (tips, Vec::new(), false)
             }
@@ -532,30 +737,37 @@ impl Repo {
                 {
                     return Err(malformed());
                 }
-                let (b, a) = (self.resolve_rev(b, m)?, self.resolve_rev(a, m)?);
-                (vec![b], vec![a], true)
+                let (b_id, a_id) = (self.resolve_rev(b, m)?, self.resolve_rev(a, m)?);
+                (vec![(b_id, b.to_owned())], vec![(a_id, a.to_owned())], true)
             }
         };
         m.items_in = (tips.len() + hidden.len() + ref_tips.len()) as u64;
         // Paint everything reachable from the hidden tips.
         let mut hidden_set = HashSet::default();
         let mut stack = Vec::new();
-        for id in &hidden {
-            if self.read_commit(id, m)?.is_none() {
-                return Err(Error::NotACommit {
-                    path: self.path.clone(),
-                    name: format!("range start {id}"),
-                });
+        for (id, name) in &hidden {
+            match self.read_commit(id, m) {
+                CommitRead::Commit(_) => stack.push(*id),
+                // Without the range start, what to exclude is unknown.
+                CommitRead::Damaged(message) => {
+                    return Err(self.obj_err("range start", *id, format!("{name}: {message}")));
+                }
+                CommitRead::Absent | CommitRead::NotACommit(_) => {
+                    return Err(Error::NotACommit {
+                        path: self.path.clone(),
+                        name: format!("range start {id}"),
+                    });
+                }
             }
-            stack.push(*id);
         }
         while let Some(id) = stack.pop() {
             if !hidden_set.insert(id) {
                 continue;
             }
             // A missing ancestor on the excluded side (a shallow boundary)
-            // ends that line of ancestry, as in git.
-            let Some(c) = self.read_commit(&id, m)? else {
+            // ends that line of ancestry, as in git; so does a damaged one
+            // (what it would exclude is then scanned: more, not less).
+            let Some(c) = self.read_commit(&id, m).commit() else {
                 continue;
             };
             if !self.is_shallow(&id) {
@@ -566,17 +778,26 @@ impl Repo {
         let mut seen = HashSet::default();
         let mut out: Vec<(SelectedCommit, Vec<ObjectId>)> = Vec::new();
         let mut shallow_roots = Vec::new();
+        // Commits the walk could not use, and why; the loop over parents
+        // below notes each commit that names one.
+        let mut unusable: gix::hashtable::HashMap<ObjectId, String> =
+            gix::hashtable::HashMap::default();
         stack.clear();
-        for id in &tips {
-            match self.read_commit(id, m)? {
-                Some(_) => stack.push(*id),
-                // `--all` ignores refs to trees/blobs, like rev-list does.
-                None if !explicit => {}
-                None => {
+        for (id, name) in &tips {
+            let read = self.read_commit(id, m);
+            match read {
+                CommitRead::Commit(_) => stack.push(*id),
+                // A revision the caller named that is no commit is a
+                // mistake, not damage.
+                CommitRead::Absent | CommitRead::NotACommit(_) if explicit => {
                     return Err(Error::NotACommit {
                         path: self.path.clone(),
                         name: id.to_string(),
                     });
+                }
+                other => {
+                    let message = other.damage().unwrap_or_default();
+                    damage.note(*id, false, ReachedFrom::Ref(name.clone()), || message);
                 }
             }
         }
@@ -584,8 +805,12 @@ impl Repo {
             if hidden_set.contains(&id) || !seen.insert(id) {
                 continue;
             }
-            let Some(mut c) = self.read_commit(&id, m)? else {
-                return Err(self.obj_err("missing commit", id, "not in the object database"));
+            let mut c = match self.read_commit(&id, m) {
+                CommitRead::Commit(c) => c,
+                other => {
+                    unusable.insert(id, other.damage().unwrap_or_default());
+                    continue;
+                }
             };
             if self.is_shallow(&id) {
                 c.parents.clear();
@@ -618,31 +843,51 @@ impl Repo {
             parent_trees: Vec::new(),
             shallow_roots,
             ref_tips,
+            damaged: Vec::new(),
         };
         for (mut c, parents) in out {
             let start = selected.parent_trees.len() as u32;
             for p in parents {
                 let tree = match tree_of.get(&p) {
                     Some(t) => *t,
-                    None => match self.read_commit(&p, m)? {
-                        Some(pc) => {
-                            tree_of.insert(p, pc.tree);
-                            pc.tree
+                    None => {
+                        if !unusable.contains_key(&p) {
+                            match self.read_commit(&p, m) {
+                                CommitRead::Commit(pc) => {
+                                    tree_of.insert(p, pc.tree);
+                                    selected.parent_trees.push(pc.tree);
+                                    continue;
+                                }
+                                other => {
+                                    unusable.insert(p, other.damage().unwrap_or_default());
+                                }
+                            }
                         }
-                        None => {
-                            return Err(self.obj_err(
-                                "missing parent commit",
-                                p,
-                                format!("parent of {}", c.id),
-                            ));
-                        }
-                    },
+                        // A damaged parent is left out: the diffs against
+                        // the other parents (or the empty tree) still
+                        // introduce every blob of this commit's tree.
+                        let message = unusable.get(&p).cloned().unwrap_or_default();
+                        damage.note(p, false, ReachedFrom::Commit(c.id), || message);
+                        continue;
+                    }
                 };
                 selected.parent_trees.push(tree);
             }
             c.parents = (start, selected.parent_trees.len() as u32);
             selected.commits.push(c);
         }
+        // A ref naming an absent object of unknown kind was listed as a
+        // blob (see `peel`); when the walk found that object missing as a
+        // commit, the ref is one more way to the damaged commit instead.
+        selected.ref_tips.retain(|t| match unusable.get(&t.id) {
+            Some(message) if !t.is_tree => {
+                let via = ReachedFrom::Ref(String::from_utf8_lossy(&t.name).into_owned());
+                damage.note(t.id, false, via, || message.clone());
+                false
+            }
+            _ => true,
+        });
+        selected.damaged = damage.into_skipped();
         selected.shallow_roots.sort();
         m.items_out = selected.commits.len() as u64;
         Ok(selected)

@@ -193,6 +193,9 @@ impl<'a> OdbTrees<'a> {
     }
 
     /// Trees of `repo`, through gix only.
+    // The scan opens a handle per tree-diff thread; tests and benches
+    // (`internals`) read through the repository's own.
+    #[cfg_attr(not(feature = "internals"), allow(dead_code))]
     pub fn of(repo: &'a Repo) -> Self {
         Self::new(&repo.repo, repo.path())
     }
@@ -200,6 +203,9 @@ impl<'a> OdbTrees<'a> {
 
 impl<'a> PackTrees<'a> {
     /// Trees of `repo`: its packs directly, gix for the rest.
+    // The scan opens a handle per tree-diff thread; tests and benches
+    // (`internals`) read through the repository's own.
+    #[cfg_attr(not(feature = "internals"), allow(dead_code))]
     pub fn of(repo: &'a Repo, budget: usize) -> Self {
         PackTrees::new(OdbTrees::of(repo), &repo.packs, budget)
     }
@@ -820,6 +826,29 @@ pub struct DiffTotals {
     pub damage: Vec<TreeDamage>,
 }
 
+impl DiffTotals {
+    /// What `td` did in `diffs` diffs.
+    fn of(diffs: u64, td: TreeDiff) -> Self {
+        DiffTotals {
+            diffs,
+            gitlinks: td.gitlinks,
+            metrics: td.metrics,
+            damage: td.damage,
+        }
+    }
+}
+
+/// Starts `work` on a thread with a tree-diff worker's stack.
+fn spawn_worker<'scope, T: Send + 'scope>(
+    scope: &'scope std::thread::Scope<'scope, '_>,
+    work: impl FnOnce() -> T + Send + 'scope,
+) -> Result<std::thread::ScopedJoinHandle<'scope, T>> {
+    std::thread::Builder::new()
+        .stack_size(WORKER_STACK)
+        .spawn_scoped(scope, work)
+        .map_err(|e| Error::Options(format!("cannot start a tree-diff thread: {e}")))
+}
+
 /// Introductions found by one worker in one batch of commits.
 #[derive(Debug, Default)]
 struct Batch {
@@ -878,6 +907,32 @@ impl Lanes {
 
 /// Stack for tree-diff workers: recursion is one frame per tree level.
 const WORKER_STACK: usize = 64 << 20;
+
+/// Runs `work` with a tree diff and a tree source of its own (from
+/// `cache_budget`, see [`split_budget`]; a gix handle of its own, `repo`'s
+/// packs) on a thread with a tree-diff worker's stack, and returns what it
+/// did (`diffs`: what `work` returns). The diff recurses once per tree
+/// level, up to [`MAX_DEPTH`], which can need more stack than the caller's
+/// thread has (a test thread has 2 MiB; 4096 levels overflowed it).
+pub fn on_worker_stack<W>(repo: &Repo, cache_budget: usize, work: W) -> Result<DiffTotals>
+where
+    W: FnOnce(&mut TreeDiff, &mut PackTrees<'_>) -> Result<u64> + Send,
+{
+    let (repo_path, packs) = (repo.path(), &repo.packs);
+    std::thread::scope(|scope| {
+        let run = move || -> Result<DiffTotals> {
+            let handle = Repo::open_handle(repo_path)?;
+            let (packed, trees) = split_budget(cache_budget);
+            let mut src = PackTrees::new(OdbTrees::new(&handle, repo_path), packs, packed);
+            let mut td = TreeDiff::new(trees);
+            let diffs = work(&mut td, &mut src)?;
+            Ok(DiffTotals::of(diffs, td))
+        };
+        spawn_worker(scope, run)?
+            .join()
+            .unwrap_or(Err(Error::WorkerPanicked { stage: "tree_diff" }))
+    })
+}
 
 /// [`diff_commits`] over all selected commits on `threads` workers, each with
 /// its own gix handle (a clone of `repo`'s, for trees in no pack) and caches
@@ -940,20 +995,9 @@ pub fn diff_parallel(
                         break;
                     }
                 }
-                Ok(DiffTotals {
-                    diffs,
-                    gitlinks: td.gitlinks,
-                    metrics: td.metrics,
-                    damage: td.damage,
-                })
+                Ok(DiffTotals::of(diffs, td))
             };
-            let spawned = std::thread::Builder::new()
-                .stack_size(WORKER_STACK)
-                .spawn_scoped(scope, work);
-            handles
-                .push(spawned.map_err(|e| {
-                    Error::Options(format!("cannot start a tree-diff thread: {e}"))
-                })?);
+            handles.push(spawn_worker(scope, work)?);
         }
         drop(tx);
         let mut first_err = None;

@@ -2,6 +2,8 @@
 //! isolated config, fixed dates) and compute oracles from `git log`.
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod peak;
+
 use scanner::git::{self, Options, Outcome, Selection};
 use scanner::sink::{BlobContext, BlobSink, ChangeKind, SinkFactory};
 use std::collections::{BTreeMap, BTreeSet};
@@ -642,6 +644,33 @@ pub fn write_raw_pack(
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join(format!("pack-{name}.pack")), pack).unwrap();
     std::fs::write(dir.join(format!("pack-{name}.idx")), idx).unwrap();
+}
+
+/// Writes `body` as a loose object of `kind` ("blob", "tree", "commit",
+/// "tag") without asking git (which would refuse hostile objects, and is
+/// slow for thousands of them); returns its id.
+pub fn write_loose(repo: &Path, kind: &str, body: &[u8]) -> gix::ObjectId {
+    let k = gix::objs::Kind::from_bytes(kind.as_bytes()).unwrap();
+    let id = gix::objs::compute_hash(gix::hash::Kind::Sha1, k, body).unwrap();
+    let mut raw = format!("{kind} {}\0", body.len()).into_bytes();
+    raw.extend_from_slice(body);
+    let path = loose_path(repo, &id.to_string());
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, zlib_stored(&raw)).unwrap();
+    id
+}
+
+/// A commit object's body: `tree`, `parents`, a fixed identity and time.
+pub fn commit_body(tree: &gix::ObjectId, parents: &[gix::ObjectId], msg: &str) -> Vec<u8> {
+    let mut s = format!("tree {tree}\n");
+    for p in parents {
+        s.push_str(&format!("parent {p}\n"));
+    }
+    s.push_str("author T <t@example.invalid> 1700000000 +0000\n");
+    s.push_str("committer T <t@example.invalid> 1700000000 +0000\n\n");
+    s.push_str(msg);
+    s.push('\n');
+    s.into_bytes()
 }
 
 /// Removes the loose object file of `oid`.
