@@ -101,15 +101,17 @@ fn profile_a_stratum_then_diff_it_and_leak_no_secret() {
 
     let e = p.exact.as_ref().expect("exact side");
     assert_eq!(e.events, ["Ir"], "no cache simulation was asked for");
-    // The scan's scope function holds (nearly) every counted instruction:
-    // callgrind zeroed before it and dumped after it.
+    // The scan's scope function holds most counted instructions: callgrind
+    // zeroed before it and dumped after it. The tree diff runs on its own
+    // thread (a 64 MiB stack for deep trees), whose costs callgrind counts
+    // in the totals but under that thread's start, not the scope.
     let scope = e
         .functions
         .iter()
         .find(|f| f.function == harness::profile::CALLGRIND_SCOPE)
         .expect("the scope function is in the profile");
     assert!(
-        scope.inclusive[0] * 100 >= e.totals[0] * 95,
+        scope.inclusive[0] * 100 >= e.totals[0] * 75,
         "scope {} of total {}",
         scope.inclusive[0],
         e.totals[0]

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Every fuzz target, as `scanner/fuzz/Cargo.toml` declares them.
-const TARGETS: [&str; 7] = [
+const TARGETS: [&str; 9] = [
     "pack_decode",
     "delta_apply",
     "tree_diff",
@@ -21,6 +21,8 @@ const TARGETS: [&str; 7] = [
     "rules_toml",
     "suppressions",
     "harness_documents",
+    "commit_parse",
+    "repo_indexes",
 ];
 
 #[derive(Debug, clap::Args)]
