@@ -629,9 +629,14 @@ fn write_outputs(
     let summary = rendered
         .iter()
         .find(|(_, r)| r.output == Output::Comment)
-        .and_then(|(_, r)| r.text.lines().find(|l| !l.starts_with("<!--")))
-        .unwrap_or_default()
-        .to_string();
+        .and_then(|(_, r)| r.text.lines().next())
+        .map(|l| {
+            l.strip_prefix(harness_report::comment::MARKER)
+                .unwrap_or(l)
+                .trim()
+                .to_string()
+        })
+        .unwrap_or_default();
     let mut written = vec![input_path, compare_path];
     written.extend(rendered.into_iter().map(|(p, _)| p));
     Ok((written, summary))
