@@ -257,7 +257,7 @@ pub fn calibration_for(dir: &Path, env: &Environment) -> Option<CalibrationSumma
 /// how many rounds.
 type PairPlan = Vec<(usize, usize)>;
 
-struct Pairs<'a> {
+struct ProcessPairs<'a> {
     job: &'a CompareJob,
     sargs: Vec<String>,
     dir: PathBuf,
@@ -268,7 +268,7 @@ struct Pairs<'a> {
     hello: Option<(Hello, Vec<String>)>,
 }
 
-impl Pairs<'_> {
+impl ProcessPairs<'_> {
     /// Spawns a fresh process pair, warms it on every stratum it will
     /// measure and runs its share of rounds (`plan`).
     fn run(
@@ -372,7 +372,7 @@ pub fn drive(job: &CompareJob) -> Result<CompareOutcome, DriveError> {
     let seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as u64);
-    let mut pairs = Pairs {
+    let mut pairs = ProcessPairs {
         job,
         sargs: server_args(job, &cores, &present),
         dir,

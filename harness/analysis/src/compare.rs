@@ -143,7 +143,7 @@ fn comparison(
 fn paired_stats(pairs: &Pairs, process: &[usize], b: Bootstrap) -> PairedStats {
     let a = paired::analyze_replicated(pairs, process, b);
     let (p_method, p_value, between_process_share) = match a.replicated {
-        Some((p, c)) => (PMethod::Bootstrap, p, Some(c.between_share)),
+        Some((p, c)) => (PMethod::Bootstrap, p, c.map(|c| c.between_share)),
         None => (a.test.method, a.test.p_value, None),
     };
     PairedStats {

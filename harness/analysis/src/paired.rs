@@ -119,8 +119,9 @@ pub struct PairedAnalysis {
     /// Process pairs the pairs came from.
     pub processes: usize,
     /// With two or more pairs: the interval and p-value are the two-level
-    /// bootstrap's, and these are the variance components.
-    pub replicated: Option<(f64, Components)>,
+    /// bootstrap's, and these are the variance components (when the pairs
+    /// hold more rounds than there are pairs).
+    pub replicated: Option<(f64, Option<Components>)>,
 }
 
 /// The smallest relative change this many pairs with this spread could have
@@ -168,19 +169,8 @@ pub fn analyze_replicated(
     let two = replicated::two_level_bootstrap(&clusters, bootstrap);
     a.ci = two.ci;
     a.min_detectable_change = min_detectable_change(&two.ci);
-    if let Some(c) = replicated::components(&clusters) {
-        a.replicated = Some((two.p_value, c));
-    } else {
-        a.replicated = Some((
-            two.p_value,
-            Components {
-                between: 0.0,
-                within: 0.0,
-                between_share: 0.0,
-                rounds_per_process: clusters.rounds() as f64 / clusters.len() as f64,
-            },
-        ));
-    }
+    // One round per pair leaves no within-pair variance to split against.
+    a.replicated = Some((two.p_value, replicated::components(&clusters)));
     a
 }
 
