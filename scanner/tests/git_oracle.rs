@@ -219,3 +219,35 @@ fn ref_delta_pack() {
     let (o, _) = run(&options(r.path(), Selection::All));
     assert!(o.stages.exec.base_hits > 0);
 }
+
+/// A merge dated before a commit on its first parent's line (a skewed
+/// clock) introduces, through its second parent's diff, a blob that line
+/// introduces later: that second-parent introduction is canonical, so the
+/// scan must still run it (the first-parent shortcut does not apply).
+#[test]
+fn skewed_first_parent_line_keeps_second_parent_diffs() {
+    const T0: i64 = 1_700_000_000;
+    let mut r = TestRepo::new();
+    r.write("base.txt", "base\n");
+    r.set_clock(T0);
+    r.commit("A");
+    r.git(&["checkout", "-q", "-b", "topic"]);
+    r.write("topic.txt", "topic\n");
+    r.set_clock(T0 + 1_000);
+    r.commit("T");
+    r.git(&["checkout", "-q", "main"]);
+    r.write("f.txt", "introduced on main with a clock in the future\n");
+    r.set_clock(T0 + 90_000);
+    let y = r.commit("Y");
+    r.set_clock(T0 + 5_000);
+    let x = r.merge("topic");
+    let blob = r.git(&["rev-parse", "HEAD:f.txt"]).trim().to_owned();
+    let expected = all_oracle(r.path());
+    assert_eq!(
+        expected[&blob].commit, x,
+        "git log -m: the merge introduces it first"
+    );
+    let (_, seen) = run(&options(r.path(), Selection::All));
+    assert_eq!(seen[&blob].commit, x, "not Y ({y}), which is dated later");
+    check_against_oracle(&r, Selection::All, &["--all"]);
+}

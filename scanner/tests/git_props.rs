@@ -80,11 +80,25 @@ proptest! {
 
 #[derive(Clone, Debug)]
 enum Op {
-    Write { file: u8, content: u8 },
-    Delete { file: u8 },
-    Commit { same_time: bool },
-    Branch { to: u8 },
-    Merge { from: u8 },
+    Write {
+        file: u8,
+        content: u8,
+    },
+    Delete {
+        file: u8,
+    },
+    Commit {
+        same_time: bool,
+    },
+    /// A commit dated before its parent (a skewed clock): merges above it
+    /// must keep their diffs against the other parents.
+    SkewedCommit,
+    Branch {
+        to: u8,
+    },
+    Merge {
+        from: u8,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -92,6 +106,7 @@ fn op() -> impl Strategy<Value = Op> {
         4 => (0u8..6, 0u8..5).prop_map(|(file, content)| Op::Write { file, content }),
         1 => (0u8..6).prop_map(|file| Op::Delete { file }),
         3 => any::<bool>().prop_map(|same_time| Op::Commit { same_time }),
+        1 => Just(Op::SkewedCommit),
         1 => (0u8..3).prop_map(|to| Op::Branch { to }),
         1 => (0u8..3).prop_map(|from| Op::Merge { from }),
     ]
@@ -119,6 +134,9 @@ fn build(ops: &[Op]) -> TestRepo {
             }
             Op::Commit { same_time } => {
                 r.commit_at("c", *same_time);
+            }
+            Op::SkewedCommit => {
+                r.commit_skewed("skewed");
             }
             Op::Branch { to } => {
                 r.commit("before switch");

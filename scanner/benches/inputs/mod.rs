@@ -195,7 +195,7 @@ impl History {
     pub fn tree_pairs(&self) -> Vec<(Option<ObjectId>, ObjectId)> {
         let mut out = Vec::new();
         for c in self.selected.commits.iter().rev() {
-            let parents = self.selected.parent_trees(c);
+            let parents = self.selected.diffed_parent_trees(c);
             if parents.is_empty() {
                 out.push((None, c.tree));
             }

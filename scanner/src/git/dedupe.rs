@@ -21,6 +21,12 @@
 //! after all commit introductions. The order is total and independent of
 //! chunking, spilling and threads.
 //!
+//! Tree diff does not run every one of those diffs: a merge whose first
+//! parent's line of first parents all ranks below it is diffed against its
+//! first parent only, because an introduction relative to another parent
+//! is then never the minimum (`repo::first_parent_suffices` has the proof;
+//! the contexts are the same, tested against `git log -m`).
+//!
 //! # Memory
 //! The candidate table (blob id → best context so far) is bounded by
 //! `budget` bytes at [`ENTRY_COST`] per entry. When full, it is sorted by blob

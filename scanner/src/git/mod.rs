@@ -3,7 +3,8 @@
 //! [`scan`] runs the stages in order, each in its own module:
 //! - `repo`: open the repository, read refs, select commits (`--all`,
 //!   `A..B`, refs), commit-graph when present;
-//! - `tree_diff`: diff each commit against each parent, emit candidates
+//! - `tree_diff`: diff each commit against each parent (only the first
+//!   where the others cannot decide a canonical context), emit candidates
 //!   (and, for `--all`, the blobs of refs that name trees or blobs);
 //! - `dedupe`: unique blob ids with their canonical context, in bounded
 //!   memory (spilling sorted runs);
@@ -282,7 +283,9 @@ pub struct Skipped {
 pub struct Counts {
     /// Commits selected.
     pub commits: u64,
-    /// Tree diffs run (one per commit-parent pair, one per root commit).
+    /// Tree diffs run (one per root commit, one per commit-parent pair
+    /// diffed: a merge whose first parent's line is all older than it is
+    /// diffed against that parent only).
     pub diffs: u64,
     /// Introductions (candidates) emitted by tree diff.
     pub candidates: u64,

@@ -736,7 +736,9 @@ pub(crate) fn split_budget(budget: usize) -> (usize, usize) {
 pub type Offer<'a> = dyn FnMut(&ObjectId, u32, u32, &[u8], ChangeKind) -> Result<()> + 'a;
 
 /// Diffs the commits with ranks in `ranks`, newest first, each against each
-/// parent (roots against the empty tree). Returns the number of diffs run.
+/// parent (roots against the empty tree), or only its first parent where
+/// that decides the same contexts ([`Selected::diffed_parent_trees`]).
+/// Returns the number of diffs run.
 pub fn diff_commits(
     td: &mut TreeDiff,
     src: &mut impl TreeSource,
@@ -750,7 +752,7 @@ pub fn diff_commits(
             break;
         };
         let rank = rank as u32;
-        let parents = selected.parent_trees(c);
+        let parents = selected.diffed_parent_trees(c);
         if parents.is_empty() {
             diffs += 1;
             td.diff(src, &c.id, None, &c.tree, &mut |oid, path, change| {

@@ -160,6 +160,21 @@ impl TestRepo {
         self.git(&["rev-parse", "HEAD"]).trim().to_owned()
     }
 
+    /// Sets the clock the next commit's time is taken from (minus 60 s).
+    pub fn set_clock(&mut self, time: i64) {
+        self.time = time;
+    }
+
+    /// Commits with a committer time an hour before the clock (as if the
+    /// committer's clock were wrong), leaving the clock as it is.
+    pub fn commit_skewed(&mut self, msg: &str) -> String {
+        self.git(&["add", "-A"]);
+        let date = format!("{} +0000", self.time - 3600);
+        let args = ["commit", "-q", "--allow-empty", "--no-verify", "-m", msg];
+        git_dated(self.path(), &args, Some(&date));
+        self.git(&["rev-parse", "HEAD"]).trim().to_owned()
+    }
+
     pub fn commit(&mut self, msg: &str) -> String {
         self.commit_at(msg, false)
     }

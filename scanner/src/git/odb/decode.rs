@@ -3,10 +3,11 @@
 use super::cache::BaseCache;
 use super::chain::{ChainWalk, Link};
 use super::delta::{apply_delta, result_size};
+use super::entry::entry_at;
 use super::error::DecodeError;
 use super::file::PackFile;
 use super::index::Packs;
-use super::inflate::inflate_exact;
+use super::inflate::{inflate_exact, inflate_prefix};
 use gix::objs::Kind;
 use gix::zlib::Decompress;
 
@@ -112,6 +113,34 @@ impl Decoder {
         })?;
         Self::checked(self.limits.object, link.offset, result)?;
         Ok(())
+    }
+
+    /// The head of the commit stored whole (not as a delta) at `offset` of
+    /// `pack`: inflates into `out` only until `head_end(out)` finds the end
+    /// of the part wanted (or the object ends). `Ok(false)`: the entry is
+    /// not a whole commit (a delta, another kind), so the caller decodes it
+    /// in full. The rest of the object is not inflated, so damage past the
+    /// head goes unnoticed, as it does to readers of a commit-graph.
+    // PERF: the scan needs a commit's tree, parents and committer time, all
+    // before its message and signatures; see `Repo::read_commit`.
+    pub fn commit_head(
+        &mut self,
+        pack: &PackFile,
+        offset: u64,
+        out: &mut Vec<u8>,
+        head_end: impl Fn(&[u8]) -> Option<usize>,
+    ) -> Result<bool, DecodeError> {
+        let data = pack.data();
+        let entry = entry_at(data, offset)?;
+        if entry.header.as_kind() != Some(Kind::Commit) {
+            return Ok(false);
+        }
+        let size = Self::checked(self.limits.object, offset, entry.decompressed_size)?;
+        let input = data.get(entry.data_offset as usize..).unwrap_or(&[]);
+        inflate_prefix(&mut self.inflate, input, size, out, offset, head_end)?;
+        self.counts.inflated += 1;
+        self.counts.packed_bytes += self.inflate.total_in();
+        Ok(true)
     }
 
     /// Decodes the entry at `offset` of `pack` into `out` (replacing its
