@@ -1,6 +1,7 @@
 //! The scan's packs and the one lookup from object id to pack offset.
 
 use super::file::PackFile;
+use super::idx::Idx;
 use crate::git::error::{Error, Result};
 use gix::ObjectId;
 use gix::odb::pack;
@@ -13,7 +14,7 @@ enum PackLookup {
         midx: u32,
         pack: u32,
     },
-    Idx(Box<pack::index::File>),
+    Idx(Box<Idx>),
 }
 
 /// An index file, in the order lookups consult them.
@@ -185,7 +186,7 @@ impl Packs {
                 .map_err(|e| index_err(&idx_path, e))?;
             self.order.push(IndexFile::Idx(self.paths.len() as u32));
             self.paths.push(idx_path.with_extension("pack"));
-            self.lookups.push(PackLookup::Idx(Box::new(idx)));
+            self.lookups.push(PackLookup::Idx(Box::new(Idx::new(idx))));
         }
         Ok(())
     }
@@ -198,7 +199,7 @@ impl Packs {
     /// Offset of `id` inside pack `pack_id`, if that pack has it.
     pub fn find_in_pack(&self, pack_id: u32, id: &gix::oid) -> Option<u64> {
         match self.lookups.get(pack_id as usize)? {
-            PackLookup::Idx(idx) => idx.lookup(id).map(|i| idx.pack_offset_at_index(i)),
+            PackLookup::Idx(idx) => idx.find_entry(id).map(|i| idx.file.pack_offset_at_index(i)),
             PackLookup::Midx { midx, pack } => {
                 let midx = self.midx.get(*midx as usize)?;
                 let i = midx.lookup(id)?;
@@ -216,8 +217,8 @@ impl Packs {
         for (i, lookup) in self.lookups.iter().enumerate() {
             match lookup {
                 PackLookup::Idx(idx) => {
-                    if let Some(k) = idx.lookup(id) {
-                        return Some((i as u32, idx.pack_offset_at_index(k)));
+                    if let Some(k) = idx.find_entry(id) {
+                        return Some((i as u32, idx.file.pack_offset_at_index(k)));
                     }
                 }
                 PackLookup::Midx { midx, pack } => {
@@ -291,6 +292,7 @@ impl Packs {
                     let Some(PackLookup::Idx(idx)) = self.lookups.get(pack_id as usize) else {
                         continue;
                     };
+                    let idx = &idx.file;
                     let path = idx.path().to_owned();
                     let n = guarded(&path, || {
                         merge_join(

@@ -9,7 +9,8 @@
 //!   alternates, each memory-mapped once ([`PackFile`], `file`), and one
 //!   lookup (multi-pack-index first, then the `.idx` files it does not
 //!   cover), opened once per scan and shared read-only by tree diff,
-//!   mapping, plan and exec.
+//!   mapping, plan and exec; an `.idx` is looked up by interpolation
+//!   within its fan-out (`idx`).
 //! - `entry`: a checked entry header and the offset of its delta base.
 //! - [`ChainWalk`] (`chain`): one delta chain, header by header, with the
 //!   depth limit and the cycle check; the plan's header-only walk and the
@@ -37,6 +38,7 @@ mod delta;
 mod entry;
 mod error;
 mod file;
+mod idx;
 mod index;
 mod inflate;
 mod loose;
