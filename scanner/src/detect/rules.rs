@@ -138,6 +138,114 @@ pub struct Anchor {
     /// The minimum over the prefix paths that do not assert `^` (which only
     /// holds at offset 0 of the blob); `None` when every path asserts it.
     pub before_min_off_start: Option<usize>,
+    /// A byte every match has at a fixed distance from the keyword's start
+    /// (see [`Probe`]); `None` when the regex pins none.
+    pub probe: Option<Probe>,
+}
+
+/// A check the engine makes on a keyword hit before any regex search: the
+/// byte `offset` bytes after the keyword's first byte must be in `bytes`.
+/// It holds for every match whose anchoring keyword starts at the hit,
+/// because the regex spells fixed-length pieces from the keyword up to that
+/// byte, so a hit that fails it cannot start a match. (`pat` in `path`:
+/// an Airtable token has a `.` 17 bytes after its `pat`.)
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Probe {
+    pub offset: usize,
+    pub bytes: ByteSet,
+}
+
+/// A set of bytes, as a bitmap.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct ByteSet([u64; 4]);
+
+impl ByteSet {
+    fn insert(&mut self, b: u8) {
+        self.0[usize::from(b >> 6)] |= 1 << (b & 63);
+    }
+    #[inline]
+    pub fn contains(&self, b: u8) -> bool {
+        self.0[usize::from(b >> 6)] & (1 << (b & 63)) != 0
+    }
+    fn len(&self) -> u32 {
+        self.0.iter().map(|w| w.count_ones()).sum()
+    }
+}
+
+/// Probes are only worth it for bytes this rare: a set of at most this
+/// many bytes.
+const MAX_PROBE_SET: u32 = 4;
+
+/// The bytes a one-byte piece of a regex can match, if it is one.
+fn byte_set(hir: &Hir) -> Option<ByteSet> {
+    let mut set = ByteSet::default();
+    match hir.kind() {
+        HirKind::Literal(lit) if lit.0.len() == 1 => set.insert(lit.0[0]),
+        HirKind::Class(Class::Bytes(c)) => {
+            for r in c.ranges() {
+                for b in r.start()..=r.end() {
+                    set.insert(b);
+                }
+                if set.len() > MAX_PROBE_SET {
+                    return None;
+                }
+            }
+        }
+        HirKind::Class(Class::Unicode(c)) => {
+            for r in c.ranges() {
+                // Only ASCII: a wider character is several bytes.
+                let (lo, hi) = (u32::from(r.start()), u32::from(r.end()));
+                if hi > 0x7f {
+                    return None;
+                }
+                for b in lo..=hi {
+                    set.insert(u8::try_from(b).ok()?);
+                }
+                if set.len() > MAX_PROBE_SET {
+                    return None;
+                }
+            }
+        }
+        _ => return None,
+    }
+    (set.len() <= MAX_PROBE_SET).then_some(set)
+}
+
+/// The most selective [`Probe`] in `seq` (which begins with the keyword, at
+/// offset 0): walks the pieces while each has one fixed length, and keeps
+/// the smallest byte set seen at or past `keyword_len`.
+fn find_probe(seq: &[&Hir], keyword_len: usize) -> Option<Probe> {
+    let mut best: Option<Probe> = None;
+    let mut offset = 0usize;
+    for h in seq {
+        let props = h.properties();
+        let (min, max) = (props.minimum_len()?, props.maximum_len()?);
+        if min != max {
+            break;
+        }
+        let candidates: Vec<(usize, ByteSet)> = match h.kind() {
+            HirKind::Literal(lit) => {
+                let mut v = Vec::new();
+                for (k, &b) in lit.0.iter().enumerate() {
+                    let mut one = ByteSet::default();
+                    one.insert(b);
+                    v.push((offset + k, one));
+                }
+                v
+            }
+            _ => byte_set(h).map(|set| (offset, set)).into_iter().collect(),
+        };
+        for (at, set) in candidates {
+            if at >= keyword_len && best.is_none_or(|b| set.len() < b.bytes.len()) {
+                best = Some(Probe {
+                    offset: at,
+                    bytes: set,
+                });
+            }
+        }
+        offset += min;
+    }
+    best
 }
 
 /// Anchors farther than this many candidate start offsets are not worth it;
@@ -166,16 +274,21 @@ fn find_anchor(hir: &Hir, keywords: &[String]) -> Option<Anchor> {
                 .iter()
                 .all(|p| lower.iter().any(|k| p.starts_with(k)))
     };
-    let anchor = |before_min: usize, before_max: usize, off_start: Option<usize>| {
+    let anchor = |before_min: usize, before_max: usize, off_start: Option<usize>, probe| {
         (before_max - before_min <= MAX_ANCHOR_SPREAD).then_some(Anchor {
             before_min,
             before_max,
             before_min_off_start: off_start,
+            probe,
         })
     };
+    // Every keyword occurrence is checked as it was found; the probe looks
+    // past the longest one.
+    let longest = lower.iter().map(Vec::len).max().unwrap_or(0);
     for i in 0..atoms.len() {
         if starts_with_keyword(&atoms[i..]) {
-            return anchor(before_min, before_max, off_start);
+            let probe = find_probe(&atoms[i..], longest);
+            return anchor(before_min, before_max, off_start, probe);
         }
         // A keyword may start inside a multi-byte literal.
         if let HirKind::Literal(lit) = atoms[i].kind() {
@@ -184,7 +297,12 @@ fn find_anchor(hir: &Hir, keywords: &[String]) -> Option<Anchor> {
                 let mut seq = vec![&tail];
                 seq.extend_from_slice(&atoms[i + 1..]);
                 if starts_with_keyword(&seq) {
-                    return anchor(before_min + j, before_max + j, off_start.map(|m| m + j));
+                    return anchor(
+                        before_min + j,
+                        before_max + j,
+                        off_start.map(|m| m + j),
+                        None,
+                    );
                 }
             }
         }
@@ -521,8 +639,8 @@ fn compile(spec: RuleSpec, file: &str) -> Result<Rule, RulesError> {
 mod tests {
     use super::*;
 
-    fn anchor_of(regex: &str, keywords: &[&str]) -> Option<(usize, usize)> {
-        let spec = RuleSpec {
+    fn spec_of(regex: &str, keywords: &[&str]) -> RuleSpec {
+        RuleSpec {
             id: "t".into(),
             name: "t".into(),
             description: "t".into(),
@@ -534,26 +652,50 @@ mod tests {
             generic: false,
             examples: Vec::new(),
             negative_examples: Vec::new(),
-        };
-        let rule = compile(spec, "test.toml").expect("compiles");
+        }
+    }
+
+    fn anchor_of(regex: &str, keywords: &[&str]) -> Option<(usize, usize)> {
+        let rule = compile(spec_of(regex, keywords), "test.toml").expect("compiles");
         rule.anchor.map(|a| (a.before_min, a.before_max))
+    }
+
+    fn probe_of(regex: &str, keywords: &[&str]) -> Option<(usize, Vec<u8>)> {
+        let rule = compile(spec_of(regex, keywords), "test.toml").expect("compiles");
+        let probe = rule.anchor?.probe?;
+        Some((
+            probe.offset,
+            (0..=255u8).filter(|&b| probe.bytes.contains(b)).collect(),
+        ))
+    }
+
+    #[test]
+    fn probes_pin_the_rarest_fixed_offset_byte_past_the_keyword() {
+        // The Airtable token's `.` sits 17 bytes after its `pat`.
+        assert_eq!(
+            probe_of(
+                r"(?:^|[^0-9A-Za-z])(pat[A-Za-z0-9]{14}\.[0-9a-f]{64})(?:[^0-9A-Za-z]|$)",
+                &["pat"]
+            ),
+            Some((17, b".".to_vec()))
+        );
+        // Case-insensitive letters are a set of two.
+        assert_eq!(
+            probe_of(r"\b(abc_[0-9]{4}(?i:x)[0-9]{2})", &["abc_"]),
+            Some((8, b"Xx".to_vec()))
+        );
+        // Only wide classes past the keyword: nothing to probe.
+        assert_eq!(probe_of(r"\b(ghp_[A-Za-z0-9]{36})\b", &["ghp_"]), None);
+        // A variable length ends the fixed offsets.
+        assert_eq!(
+            probe_of(r"\b(xoxb-[0-9]{10,13}-[a-z]{4})", &["xoxb-"]),
+            None
+        );
     }
 
     #[test]
     fn start_of_input_paths_are_told_apart() {
-        let spec = |regex: &str| RuleSpec {
-            id: "t".into(),
-            name: "t".into(),
-            description: "t".into(),
-            category: "t".into(),
-            confidence: Confidence::High,
-            keywords: vec!["ghp_".into()],
-            regex: regex.into(),
-            min_entropy: None,
-            generic: false,
-            examples: Vec::new(),
-            negative_examples: Vec::new(),
-        };
+        let spec = |regex: &str| spec_of(regex, &["ghp_"]);
         let anchor = |r: &str| {
             compile(spec(r), "t.toml")
                 .expect("compiles")
