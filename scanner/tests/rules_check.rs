@@ -62,3 +62,18 @@ secret = "theZZZZ0000!yes"
         "{stderr}"
     );
 }
+
+/// A corpus that is not there is a clear error naming it, not a panic.
+#[test]
+fn a_missing_corpus_is_an_error_naming_it() {
+    for flag in ["--corpus", "--corpus-repo"] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_scanner"))
+            .args(["rules", "check", flag, "/nonexistent/corpus"])
+            .output()
+            .expect("scanner runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flag}: {stderr}");
+        assert!(stderr.contains("/nonexistent/corpus"), "{flag}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{flag}: {stderr}");
+    }
+}
