@@ -13,7 +13,8 @@
 //!   one over the strata and repositories and runs `harness run`.
 //! - [`affinity`] (pinning), [`counters`] (perf-event cycles or TSC
 //!   reference cycles, always with their source), [`rusage`] (CPU time,
-//!   peak RSS), [`contamination`] (steal, pressure, context switches from
+//!   peak RSS), [`rss_sampler`] (peak anonymous and file-backed RSS),
+//!   [`contamination`] (steal, pressure, context switches from
 //!   `/proc`), [`environment`] (the fingerprint), [`truth`] (findings in
 //!   ground-truth form), [`clock`] (the one wall-clock read).
 //! - [`serve`] (a resident session driven over stdin), [`interleave`]
@@ -40,6 +41,7 @@ pub mod interleave;
 pub mod measure;
 pub mod micro;
 pub mod profile;
+pub mod rss_sampler;
 pub mod rusage;
 pub mod scan_session;
 pub mod scan_workload;

@@ -10,7 +10,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use harness::cli::{CompareOptions, CorporaArgs, ProfileArgs, RunArgs, SessionArgs};
 use harness::compare::{CompareJob, SideJob};
-use harness::measure::{Event, Session};
+use harness::measure::{AllocReader, Event, Session};
 use harness::micro::Instrument;
 use harness::scan_session;
 use harness_model::compare::Revision;
@@ -21,43 +21,86 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
-/// Counts allocations and requested bytes; everything else is `System`'s.
+/// Counts allocations and requested bytes, and tracks live bytes and their
+/// high-water mark; the memory itself is `System`'s.
 struct Counting;
 
 static ALLOCS: AtomicU64 = AtomicU64::new(0);
 static ALLOC_BYTES: AtomicU64 = AtomicU64::new(0);
+static LIVE: AtomicU64 = AtomicU64::new(0);
+static PEAK: AtomicU64 = AtomicU64::new(0);
+
+fn grew(count_bytes: u64, live_by: u64) {
+    ALLOCS.fetch_add(1, Relaxed);
+    ALLOC_BYTES.fetch_add(count_bytes, Relaxed);
+    let live = LIVE.fetch_add(live_by, Relaxed) + live_by;
+    // A plain load first: the mark rarely moves, and `fetch_max` is a
+    // compare-and-swap loop on a line both scan threads touch.
+    if live > PEAK.load(Relaxed) {
+        PEAK.fetch_max(live, Relaxed);
+    }
+}
 
 // SAFETY: forwards every call to `System` unchanged; only counts.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Relaxed);
-        ALLOC_BYTES.fetch_add(layout.size() as u64, Relaxed);
-        unsafe { System.alloc(layout) }
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            grew(layout.size() as u64, layout.size() as u64);
+        }
+        p
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size() as u64, Relaxed);
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Relaxed);
-        ALLOC_BYTES.fetch_add(layout.size() as u64, Relaxed);
-        unsafe { System.alloc_zeroed(layout) }
+        let p = unsafe { System.alloc_zeroed(layout) };
+        if !p.is_null() {
+            grew(layout.size() as u64, layout.size() as u64);
+        }
+        p
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCS.fetch_add(1, Relaxed);
-        ALLOC_BYTES.fetch_add(new_size as u64, Relaxed);
-        unsafe { System.realloc(ptr, layout, new_size) }
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            let old = layout.size() as u64;
+            let new = new_size as u64;
+            if new >= old {
+                grew(new, new - old);
+            } else {
+                ALLOCS.fetch_add(1, Relaxed);
+                ALLOC_BYTES.fetch_add(new, Relaxed);
+                LIVE.fetch_sub(old - new, Relaxed);
+            }
+        }
+        p
     }
 }
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
-fn alloc_snapshot() -> AllocSnapshot {
+fn alloc_totals() -> AllocSnapshot {
     AllocSnapshot {
         count: ALLOCS.load(Relaxed),
         bytes: ALLOC_BYTES.load(Relaxed),
     }
 }
+
+fn reset_heap_peak() {
+    PEAK.store(LIVE.load(Relaxed), Relaxed);
+}
+
+fn heap_peak() -> u64 {
+    PEAK.load(Relaxed)
+}
+
+const ALLOC_READER: AllocReader = AllocReader {
+    totals: alloc_totals,
+    reset_peak: reset_heap_peak,
+    peak: heap_peak,
+};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -445,7 +488,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     for s in &skipped {
         eprintln!("harness: workload {} skipped: {}", s.name, s.reason);
     }
-    let mut session = Session::open(&config, Some(alloc_snapshot))?;
+    let mut session = Session::open(&config, Some(ALLOC_READER))?;
     if let Some(share) = args.inject_slowdown {
         anyhow::ensure!(
             share.is_finite() && (0.0..=1.0).contains(&share),
@@ -501,7 +544,7 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
             }
         }
     };
-    let run = scan_session::run(&config, Some(alloc_snapshot), &mut progress)?;
+    let run = scan_session::run(&config, Some(ALLOC_READER), &mut progress)?;
     if let Some(b) = &bar {
         b.finish_and_clear();
     }

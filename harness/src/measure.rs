@@ -5,7 +5,8 @@
 //! corpora loaded and their pages cached; see [`crate::scan_workload`]).
 //! [`Session::measure`] is one measured run: around the workload's
 //! [`Workload::run`] it reads cycles (perf-event or TSC), wall and CPU
-//! time, allocations (through the binary's counting allocator), peak RSS,
+//! time, allocations and peak heap (through the binary's counting
+//! allocator), peak RSS and sampled peak `RssAnon`/`RssFile`,
 //! and contamination ([`NoiseProbe`]); afterwards, unmeasured,
 //! [`Workload::check`] says what the run delivered and how its findings
 //! differ from the ground truth, which the [`TruthPolicy`] enforces or
@@ -23,6 +24,7 @@
 use crate::contamination::{self, Probe};
 use crate::counters::{CounterSource, Counters};
 use crate::environment::Environment;
+use crate::rss_sampler::RssSampler;
 use crate::rusage::{self, Usage};
 use harness_analysis::contamination::{assess, baseline};
 use harness_analysis::series::summarize_stratum;
@@ -91,8 +93,16 @@ pub enum Event {
     },
 }
 
-/// Reads the binary's allocation counter, if it installed one.
-pub type AllocReader = fn() -> AllocSnapshot;
+/// Reads the binary's counting allocator, if it installed one.
+#[derive(Clone, Copy, Debug)]
+pub struct AllocReader {
+    /// Allocations and requested bytes so far (monotonic).
+    pub totals: fn() -> AllocSnapshot,
+    /// Makes the live-bytes high-water mark the bytes live now.
+    pub reset_peak: fn(),
+    /// The live-bytes high-water mark since the last reset.
+    pub peak: fn() -> u64,
+}
 
 harness_model::closed_enum! {
     /// How an iteration's findings are held against the corpus's ground truth.
@@ -180,6 +190,8 @@ impl NoiseProbe for LiveNoise {
 pub struct Instruments {
     pub counters: Counters,
     pub alloc: Option<AllocReader>,
+    /// Samples peak `RssAnon`/`RssFile` during each run, where `/proc` has them.
+    pub rss: Option<RssSampler>,
     pub noise: Box<dyn NoiseProbe + Send>,
     pub thresholds: Thresholds,
     pub environment: Environment,
@@ -311,9 +323,15 @@ impl<W: Workload> Session<W> {
         };
         let alloc = instruments.alloc;
         instruments.noise.start();
+        if let Some(rss) = &instruments.rss {
+            rss.start();
+        }
         let usage0 = Usage::now();
         let peak_ok = rusage::reset_peak_rss();
-        let alloc0 = alloc.map(|f| f());
+        if let Some(a) = alloc {
+            (a.reset_peak)();
+        }
+        let alloc0 = alloc.map(|a| (a.totals)());
         instruments.counters.start()?;
         let t0 = Instant::now();
         let output = slot.workload.run(index)?;
@@ -322,9 +340,11 @@ impl<W: Workload> Session<W> {
         }
         let wall = t0.elapsed();
         let reading = instruments.counters.stop()?;
-        let alloc1 = alloc.map(|f| f());
+        let alloc1 = alloc.map(|a| (a.totals)());
+        let peak_heap = alloc.map(|a| (a.peak)());
         let usage1 = Usage::now();
         let peak = if peak_ok { rusage::peak_rss() } else { None };
+        let rss = instruments.rss.as_ref().and_then(RssSampler::stop);
         let wall_secs = wall.as_secs_f64();
         let noise = instruments.noise.stop(wall_secs);
         let delivery = slot.workload.check(output)?;
@@ -361,6 +381,9 @@ impl<W: Workload> Session<W> {
                 allocations,
                 allocated_bytes,
                 peak_rss_bytes: peak,
+                peak_heap_bytes: peak_heap,
+                rss_anon_peak_bytes: rss.map(|r| r.anon),
+                rss_file_peak_bytes: rss.map(|r| r.file),
                 noise,
                 verdict,
                 counted: verdict == Verdict::Clean,
@@ -568,6 +591,7 @@ mod tests {
             Instruments {
                 counters,
                 alloc: None,
+                rss: None,
                 noise: Box::new(Script(script.into())),
                 thresholds: Thresholds::default(),
                 environment: environment::capture(Vec::new(), report),
@@ -613,6 +637,7 @@ mod tests {
             Instruments {
                 counters,
                 alloc: None,
+                rss: None,
                 noise: Box::new(Script(VecDeque::new())),
                 thresholds: Thresholds::default(),
                 environment: environment::capture(Vec::new(), report),

@@ -12,6 +12,7 @@ use crate::environment;
 use crate::measure::{
     AllocReader, Event, Instruments, LiveNoise, MeasureError, Repetitions, Session, measure_stratum,
 };
+use crate::rss_sampler::{self, RssSampler};
 use crate::scan_workload::ScanWorkload;
 use harness_analysis::stats::Bootstrap;
 use harness_model::Stratum;
@@ -147,7 +148,7 @@ impl Session<ScanWorkload> {
         // The scanner's stage figures count allocations through the same
         // reader as the iteration's.
         for w in &mut workloads {
-            w.count_allocations(alloc);
+            w.count_allocations(alloc.map(|a| a.totals));
         }
         let (counters, report) = Counters::open(config.counters).map_err(MeasureError::Counters)?;
         let environment = environment::capture(pinned.clone(), report);
@@ -161,6 +162,7 @@ impl Session<ScanWorkload> {
             Instruments {
                 counters,
                 alloc,
+                rss: RssSampler::new(rss_sampler::DEFAULT_PERIOD),
                 noise: Box::new(LiveNoise::new(cores)),
                 thresholds: config.thresholds,
                 environment,

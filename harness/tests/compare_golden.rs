@@ -87,6 +87,11 @@ fn iteration(rng: &mut Rng, s: &Scenario, factor: f64, allocations: u64) -> Iter
         allocations: Some(allocations),
         allocated_bytes: Some(allocations * 96),
         peak_rss_bytes: Some((40.0 * 1048576.0 * (1.0 + 0.01 * normalish(rng))).round() as u64),
+        // Memory that follows the allocations exactly (no draw, so the
+        // other figures keep their values).
+        peak_heap_bytes: Some(allocations * 64 + (20 << 20)),
+        rss_anon_peak_bytes: Some(allocations * 64 + (28 << 20)),
+        rss_file_peak_bytes: Some(12 << 20),
         noise: Noise::default(),
         verdict: Contamination::Clean,
         counted: true,

@@ -289,6 +289,9 @@ impl Default for Gate {
                     Metric::Cycles,
                     Metric::Instructions,
                     Metric::PeakRssBytes,
+                    Metric::PeakHeapBytes,
+                    Metric::RssAnonPeakBytes,
+                    Metric::RssFilePeakBytes,
                 ],
                 gate_stages: false,
             },
@@ -655,7 +658,7 @@ mod tests {
     fn compared_lists_gated_then_reported() {
         let g = Gate::default();
         let all: Vec<Metric> = g.compared().collect();
-        assert_eq!(all.len(), 8);
+        assert_eq!(all.len(), Metric::all().len());
         assert_eq!(all[0], Metric::CpuNs);
         assert!(g.is_gated(Metric::CpuNs) && !g.is_gated(Metric::WallNs));
         assert!(!g.is_gated(Metric::CyclesPerByte));

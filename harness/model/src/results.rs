@@ -7,7 +7,8 @@
 //! [`read_run`] checks the schema's major version before anything else and
 //! refuses other majors with an error naming the file and both versions;
 //! minor versions only add fields, which older readers ignore (1.1 added
-//! the optional `micro` results; see [`crate::document`]).
+//! the optional `micro` results, 1.2 the iterations' peak heap and sampled
+//! peak `RssAnon`/`RssFile`; see [`crate::document`]).
 //! [`rfc3339`] formats the `created` stamp from seconds the caller read
 //! from its clock (the model reads none).
 
@@ -22,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 pub const SCHEMA_MAJOR: u32 = 1;
-pub const SCHEMA_MINOR: u32 = 1;
+pub const SCHEMA_MINOR: u32 = 2;
 
 /// The schema version this harness writes.
 pub fn current_schema() -> SchemaVersion {
@@ -43,6 +44,9 @@ crate::closed_enum! {
         Allocations = "allocations",
         AllocatedBytes = "allocated_bytes",
         PeakRssBytes = "peak_rss_bytes",
+        PeakHeapBytes = "peak_heap_bytes",
+        RssAnonPeakBytes = "rss_anon_peak_bytes",
+        RssFilePeakBytes = "rss_file_peak_bytes",
     }
 }
 
@@ -57,7 +61,10 @@ impl Metric {
             | Metric::Cycles
             | Metric::Instructions
             | Metric::CyclesPerByte
-            | Metric::PeakRssBytes => false,
+            | Metric::PeakRssBytes
+            | Metric::PeakHeapBytes
+            | Metric::RssAnonPeakBytes
+            | Metric::RssFilePeakBytes => false,
         }
     }
 
@@ -69,7 +76,11 @@ impl Metric {
             Metric::Instructions => "instructions".into(),
             Metric::CyclesPerByte => format!("{} per byte", source.unit()),
             Metric::Allocations => "allocations".into(),
-            Metric::AllocatedBytes | Metric::PeakRssBytes => "bytes".into(),
+            Metric::AllocatedBytes
+            | Metric::PeakRssBytes
+            | Metric::PeakHeapBytes
+            | Metric::RssAnonPeakBytes
+            | Metric::RssFilePeakBytes => "bytes".into(),
         }
     }
 }
@@ -88,6 +99,9 @@ impl Metric {
             Metric::Allocations => it.allocations.map(|x| x as f64),
             Metric::AllocatedBytes => it.allocated_bytes.map(|x| x as f64),
             Metric::PeakRssBytes => it.peak_rss_bytes.map(|x| x as f64),
+            Metric::PeakHeapBytes => it.peak_heap_bytes.map(|x| x as f64),
+            Metric::RssAnonPeakBytes => it.rss_anon_peak_bytes.map(|x| x as f64),
+            Metric::RssFilePeakBytes => it.rss_file_peak_bytes.map(|x| x as f64),
         }
     }
 }
@@ -143,6 +157,19 @@ pub struct Iteration {
     pub allocations: Option<u64>,
     pub allocated_bytes: Option<u64>,
     pub peak_rss_bytes: Option<u64>,
+    /// Live heap bytes at their high-water mark during the run (the
+    /// counting allocator's; the session's resident state included). Since
+    /// schema 1.2; older files read as `None`.
+    #[serde(default)]
+    pub peak_heap_bytes: Option<u64>,
+    /// The largest `RssAnon` (anonymous resident memory) sampled during the
+    /// run. Since schema 1.2.
+    #[serde(default)]
+    pub rss_anon_peak_bytes: Option<u64>,
+    /// The largest `RssFile` (file-backed resident pages: the mapped packs,
+    /// which are the page cache's) sampled during the run. Since schema 1.2.
+    #[serde(default)]
+    pub rss_file_peak_bytes: Option<u64>,
     pub noise: Noise,
     pub verdict: Verdict,
     /// Whether the summaries include this iteration: clean ones, and

@@ -48,7 +48,11 @@ pub fn mib(v: f64) -> String {
 pub fn human(metric: Metric, v: f64) -> String {
     match metric {
         Metric::WallNs | Metric::CpuNs => ns(v),
-        Metric::AllocatedBytes | Metric::PeakRssBytes => {
+        Metric::AllocatedBytes
+        | Metric::PeakRssBytes
+        | Metric::PeakHeapBytes
+        | Metric::RssAnonPeakBytes
+        | Metric::RssFilePeakBytes => {
             format!("{:.1} MiB", v / (1u64 << 20) as f64)
         }
         Metric::CyclesPerByte => format!("{v:.3}"),
@@ -100,7 +104,11 @@ pub fn value(metric: Metric, source: CounterSource, v: f64) -> String {
         Metric::Instructions => format!("{} instr", si(v)),
         Metric::CyclesPerByte => format!("{v:.3} {}", per_byte_unit(source)),
         Metric::Allocations => grouped(v),
-        Metric::AllocatedBytes | Metric::PeakRssBytes => mib(v),
+        Metric::AllocatedBytes
+        | Metric::PeakRssBytes
+        | Metric::PeakHeapBytes
+        | Metric::RssAnonPeakBytes
+        | Metric::RssFilePeakBytes => mib(v),
     }
 }
 

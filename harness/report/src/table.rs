@@ -50,14 +50,14 @@ pub fn render(run: &RunFile) -> String {
         );
         let _ = writeln!(
             out,
-            "  {:<16} {:>14} {:>12} {:>8} {:>28}  unit",
+            "  {:<19} {:>14} {:>12} {:>8} {:>28}  unit",
             "metric", "median", "MAD", "MAD/med", "95% CI of median"
         );
         for m in &s.metrics {
             let sm = &m.summary;
             let _ = writeln!(
                 out,
-                "  {:<16} {:>14} {:>12} {:>8} {:>28}  {}",
+                "  {:<19} {:>14} {:>12} {:>8} {:>28}  {}",
                 m.metric.as_str(),
                 human(m.metric, sm.median),
                 human(m.metric, sm.mad),
@@ -73,7 +73,7 @@ pub fn render(run: &RunFile) -> String {
         if let Some(source) = s.stages.first().map(|st| st.cycles_source) {
             let _ = writeln!(
                 out,
-                "  {:<16} {:>14} {:>12} {:>8}  cycles per scanned byte ({})",
+                "  {:<19} {:>14} {:>12} {:>8}  cycles per scanned byte ({})",
                 "stage",
                 "wall median",
                 "cyc/B",
@@ -85,7 +85,7 @@ pub fn render(run: &RunFile) -> String {
             let cpb = st.cycles_per_byte.as_ref();
             let _ = writeln!(
                 out,
-                "  {:<16} {:>14} {:>12} {:>8}",
+                "  {:<19} {:>14} {:>12} {:>8}",
                 st.stage,
                 ns(st.wall_ns.median),
                 cpb.map_or("-".into(), |c| format!("{:.3}", c.median)),
