@@ -198,6 +198,13 @@ fn bad_input_fails_with_status_2_before_scanning() {
         "{}",
         stderr(&o)
     );
+    // Memory flags: a malformed size names itself; a directory scan refuses them.
+    let o = scanner(&["scan", ".", "--memory-budget", "12Q"], p);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("12Q"), "{}", stderr(&o));
+    let o = scanner(&["scan", "--path", ".", "--tree-cache-budget", "1M"], p);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("git history only"), "{}", stderr(&o));
     let o = scanner(&["scan", ".", "--range", "main..nosuchref"], p);
     assert_eq!(o.status.code(), Some(2));
     assert!(
@@ -281,6 +288,22 @@ fn a_partial_scan_reports_what_it_skipped_and_fails_only_when_asked() {
         );
         assert!(!stdout(&o).contains(GH), "redacted by default");
     }
+    // Tiny budgets (every cache at its floor, dedupe spilling) change nothing
+    // a user sees.
+    let json = |extra: &[&str]| {
+        let mut all = vec!["scan", path, "--all", "--format", "json"];
+        all.extend(extra);
+        let o = scanner(&all, repo.path());
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        let mut v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json report");
+        v.as_object_mut().map(|m| m.remove("stats"));
+        v
+    };
+    assert_eq!(json(&[]), json(&["--memory-budget", "4K"]));
+    assert_eq!(
+        json(&[]),
+        json(&["--dedupe-budget", "1", "--base-cache-budget", "0"])
+    );
 }
 
 /// `git ARGS` in `dir` (fixed identity, no user configuration); stdout,

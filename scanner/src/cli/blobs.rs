@@ -34,9 +34,8 @@ pub struct Args {
     pub threads: Option<usize>,
     #[arg(long, value_enum, default_value = "jsonl")]
     pub format: Format,
-    /// Dedupe memory budget in bytes before spilling sorted runs.
-    #[arg(long)]
-    pub dedupe_budget: Option<usize>,
+    #[command(flatten)]
+    pub budgets: super::budgets::Budgets,
     /// Directory for dedupe spill runs (default: system temp directory).
     #[arg(long)]
     pub spill_dir: Option<PathBuf>,
@@ -135,9 +134,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(t) = args.threads {
         opts.threads = t;
     }
-    if let Some(b) = args.dedupe_budget {
-        opts.dedupe_budget = b;
-    }
+    args.budgets.apply(&mut opts);
     opts.spill_dir = args.spill_dir;
     if let Some(m) = args.max_blob_size {
         opts.max_blob_size = m;

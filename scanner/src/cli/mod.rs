@@ -1,6 +1,7 @@
 //! Argument parsing and dispatch; one file per subcommand.
 
 mod blobs;
+mod budgets;
 mod rules;
 mod scan;
 

@@ -70,9 +70,9 @@ pub struct Args {
     /// Never show a progress bar.
     #[arg(long)]
     pub no_progress: bool,
-    /// Dedupe memory budget in bytes before spilling sorted runs to disk.
-    #[arg(long, value_name = "BYTES", conflicts_with = "path")]
-    pub dedupe_budget: Option<usize>,
+    /// Memory budgets (git history only).
+    #[command(flatten)]
+    pub budgets: super::budgets::Budgets,
     /// Directory for dedupe spill runs (default: the system temp directory).
     #[arg(long, value_name = "DIR", conflicts_with = "path")]
     pub spill_dir: Option<PathBuf>,
@@ -83,6 +83,12 @@ pub struct Args {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     // Everything that can be wrong with the inputs fails here, before scanning.
+    if args.path.is_some() && args.budgets.any() {
+        anyhow::bail!(
+            "--path scans a directory; the memory flags (--memory-budget, --dedupe-budget, \
+             --tree-cache-budget, --base-cache-budget) apply to git history only"
+        );
+    }
     let engine = detect::load_engine(args.rules.as_deref())?;
     let root = args
         .path
@@ -184,9 +190,7 @@ pub fn scan_repository<'e>(
     let mut opts = Options::new(repo);
     opts.selection = selection;
     opts.threads = threads;
-    if let Some(b) = args.dedupe_budget {
-        opts.dedupe_budget = b;
-    }
+    args.budgets.apply(&mut opts);
     opts.spill_dir = args.spill_dir.clone();
     if let Some(m) = args.max_blob_size {
         opts.max_blob_size = m;

@@ -89,7 +89,7 @@ pub struct Options {
 }
 
 impl Options {
-    /// Defaults for `repo`: HEAD, all cores, 64 MiB dedupe budget, 32 MiB
+    /// Defaults for `repo`: HEAD, all cores, 64 MiB dedupe budget, 24 MiB
     /// tree cache, 16 MiB base cache per worker, 64 MiB maximum blob size.
     pub fn new(repo: impl Into<PathBuf>) -> Self {
         Options {
@@ -101,11 +101,25 @@ impl Options {
             dedupe_budget: 64 << 20,
             spill_dir: None,
             max_blob_size: 64 << 20,
-            tree_cache_budget: 32 << 20,
+            tree_cache_budget: 24 << 20,
             base_cache_budget: 16 << 20,
             table_hashing: TableHashing::PerProcess,
             alloc_counter: None,
         }
+    }
+}
+
+impl Options {
+    /// Derives the caches' budgets from one figure for all of them: half
+    /// for dedupe's table, 3/16 for tree diff's caches, a quarter for exec's
+    /// base caches, split among `threads` (set it first). 128 MiB at two
+    /// threads gives the defaults. What lies outside the budgets (the
+    /// compiled rules, the selected commits, the unique-blob list and
+    /// interned paths) is not in it.
+    pub fn set_memory_budget(&mut self, bytes: usize) {
+        self.dedupe_budget = bytes / 2;
+        self.tree_cache_budget = bytes / 16 * 3;
+        self.base_cache_budget = bytes / 4 / self.threads.max(1);
     }
 }
 
@@ -355,6 +369,7 @@ pub fn scan<F: SinkFactory>(opts: &Options, factory: &F) -> Result<(Outcome, Vec
     let timer = StageTimer::start(counter);
     let mut repo = repo::Repo::open(&opts.repo)?;
     let mut selected = repo.select(&opts.selection, &mut stages.repo)?;
+    repo.release_walk_caches();
     timer.finish(&mut stages.repo);
     counts.commits = selected.commits.len() as u64;
 
@@ -406,6 +421,7 @@ pub fn scan<F: SinkFactory>(opts: &Options, factory: &F) -> Result<(Outcome, Vec
         damage = t.damage;
     }
     stages.tree_diff.items_in = counts.diffs;
+    selected.release_parent_trees();
     timer.finish(&mut stages.tree_diff);
     counts.candidates = stages.tree_diff.items_out;
 
@@ -428,6 +444,8 @@ pub fn scan<F: SinkFactory>(opts: &Options, factory: &F) -> Result<(Outcome, Vec
         &mut stages.plan,
     );
     timer.finish(&mut stages.plan);
+    // Exec reads the plan, not the locations.
+    drop(mapping);
 
     // Exec.
     let timer = StageTimer::start(counter);

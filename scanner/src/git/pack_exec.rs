@@ -50,6 +50,12 @@ pub struct WorkerOut {
     pub error: Option<Error>,
 }
 
+/// Buffers a worker keeps between blobs, at most: a larger one (a rare big
+/// blob; git.git has 6 over 1 MiB) is freed after its blob. Holding the
+/// largest blob's buffers for the whole scan cost 7.5 MiB of peak heap on
+/// git.git; freeing them costs a few allocations.
+const KEEP_BUFFER: usize = 1 << 20;
+
 /// One worker's decoding state.
 struct WorkerState {
     dec: Decoder,
@@ -58,6 +64,16 @@ struct WorkerState {
     buf: Vec<u8>,
     /// Planned uses of each step of the current chunk not yet decoded.
     remaining: Vec<u32>,
+}
+
+impl WorkerState {
+    /// Frees buffers a large blob grew (see [`KEEP_BUFFER`]).
+    fn trim(&mut self) {
+        if self.buf.capacity() > KEEP_BUFFER {
+            self.buf = Vec::new();
+            self.dec.trim_buffers(KEEP_BUFFER);
+        }
+    }
 }
 
 /// Why one blob was not decoded.
@@ -195,7 +211,7 @@ fn run_pack<S: BlobSink>(
             .map(|o| o.kind)
             .map_err(Fail::Packed);
         // Release this entry's base once its last planned user is done.
-        if let Some(b) = step.base
+        if let Some(b) = step.base()
             && let Ok(j) = steps.binary_search_by_key(&b, |s| s.offset)
         {
             st.remaining[j] = st.remaining[j].saturating_sub(1);
@@ -206,8 +222,9 @@ fn run_pack<S: BlobSink>(
         if st.remaining[i] == 0 {
             st.cache.release(step.offset);
         }
-        let Some(u) = step.deliver else { continue };
+        let Some(u) = step.deliver() else { continue };
         settle(shared, u, r, &pack.path, &st.buf, sink, out)?;
+        st.trim();
     }
     st.cache.finish_chunk();
     Ok(())
@@ -229,6 +246,7 @@ fn run_loose<S: BlobSink>(
             read.kind
         });
         settle(shared, u, r.map_err(Fail::Loose), &path, &st.buf, sink, out)?;
+        st.trim();
     }
     Ok(())
 }

@@ -30,17 +30,45 @@ use std::path::Path;
 /// chunk can exceed it by one family).
 pub const MAX_CHUNK_STEPS: usize = 4096;
 
-/// One entry to decode.
+/// One entry to decode. 24 bytes: the plan lives through exec, one step per
+/// target and per delta base (with `Option` fields it was 40, 10 MiB more
+/// on git.git's 600 k steps).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Step {
     pub offset: u64,
-    /// Index into the unique blobs if this entry is delivered to the sink.
-    pub deliver: Option<u32>,
+    /// The direct delta base's offset, or [`Step::NONE64`].
+    base: u64,
+    /// Index into the unique blobs, or [`Step::NONE32`].
+    deliver: u32,
     /// How many steps of the chunk use this entry as their direct base.
     pub uses: u32,
+}
+
+impl Step {
+    const NONE64: u64 = u64::MAX;
+    const NONE32: u32 = u32::MAX;
+
+    fn new(offset: u64, base: Option<u64>) -> Step {
+        Step {
+            offset,
+            base: base.unwrap_or(Step::NONE64),
+            deliver: Step::NONE32,
+            uses: 0,
+        }
+    }
+
     /// The entry's direct delta base (a step of the same chunk), if it is a
-    /// delta.
-    pub base: Option<u64>,
+    /// delta. (No pack offset reaches `u64::MAX`: the pack would be larger
+    /// than any file.)
+    pub fn base(&self) -> Option<u64> {
+        (self.base != Step::NONE64).then_some(self.base)
+    }
+
+    /// Index into the unique blobs if this entry is delivered to the sink.
+    /// (At most `u32::MAX - 1` blobs are indexed: dedupe's ids are `u32`.)
+    pub fn deliver(&self) -> Option<u32> {
+        (self.deliver != Step::NONE32).then_some(self.deliver)
+    }
 }
 
 /// A unit of work for one worker.
@@ -186,11 +214,15 @@ fn split_families(steps: TableMap<u64, (Step, u64, u32)>, chunk_len: usize) -> V
         }
         if cur.len() >= chunk_len {
             cur.sort_unstable_by_key(|s| s.offset);
+            // The plan lives through exec: a chunk grown by doubling holds
+            // up to twice its steps.
+            cur.shrink_to_fit();
             chunks.push(std::mem::take(&mut cur));
         }
     }
     if !cur.is_empty() {
         cur.sort_unstable_by_key(|s| s.offset);
+        cur.shrink_to_fit();
         chunks.push(cur);
     }
     chunks
@@ -260,18 +292,13 @@ fn pack_steps(
         let root = steps.get(&last).map_or(last, |(_, r, _)| *r);
         for (i, &o) in chain.iter().enumerate() {
             steps.entry(o).or_insert((
-                Step {
-                    offset: o,
-                    deliver: None,
-                    uses: 0,
-                    base: chain.get(i + 1).copied(),
-                },
+                Step::new(o, chain.get(i + 1).copied()),
                 root,
                 (below + walked - i) as u32,
             ));
         }
         if let Some((step, _, _)) = steps.get_mut(&offset) {
-            step.deliver = Some(u);
+            step.deliver = u;
         }
         for w in chain.windows(2) {
             if let Some((s, _, _)) = steps.get_mut(&w[1]) {

@@ -65,6 +65,18 @@ pub struct Decoder {
     pub counts: DecodeCounts,
 }
 
+impl Decoder {
+    /// Frees scratch buffers that grew past `keep` bytes (for a rare large
+    /// object), so they do not hold that memory for the rest of the scan.
+    pub fn trim_buffers(&mut self, keep: usize) {
+        for b in [&mut self.cur, &mut self.next, &mut self.delta] {
+            if b.capacity() > keep {
+                *b = Vec::new();
+            }
+        }
+    }
+}
+
 impl std::fmt::Debug for Decoder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Decoder")
