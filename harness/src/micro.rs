@@ -542,5 +542,6 @@ pub fn micro_only_run(
         },
         strata: Vec::new(),
         micro,
+        exact: Vec::new(),
     })
 }

@@ -228,5 +228,6 @@ pub fn run(
         },
         strata,
         micro: Vec::new(),
+        exact: Vec::new(),
     })
 }

@@ -5,11 +5,15 @@
 //! microbenchmarks (both suites, through `harness::micro` in this process:
 //! the runner only drives `cargo bench`) and folds them into the same file;
 //! `--no-micro` skips them, `--micro` runs only them (into a file of their
-//! own). Every results file it writes is appended to the history database
-//! (`results/history.sqlite`, see docs/history.md).
+//! own). Before them it records the exact end-to-end figures (one callgrind
+//! scan of each stratum the gate's `[exact]` names, cached by commit;
+//! `--no-exact` skips them). Every results file it writes is appended to
+//! the history database (`results/history.sqlite`, see docs/history.md).
 
 use crate::corpora_task::build_all;
+use crate::exact::own_exact;
 use crate::harness_build::{release_harness, target_dir, workspace_root};
+use crate::revisions::working_tree;
 use anyhow::{Context, bail};
 use harness::cli::RunArgs;
 use harness::micro::Instrument;
@@ -26,6 +30,10 @@ pub struct Args {
     /// Skip the stage microbenchmarks (quick runs).
     #[arg(long)]
     no_micro: bool,
+    /// Skip the exact end-to-end figures (callgrind scans of the strata
+    /// `perf-gate.toml`'s `[exact]` names).
+    #[arg(long)]
+    no_exact: bool,
     /// How `harness run` measures (the same flags, see `harness run --help`).
     #[command(flatten)]
     run: RunArgs,
@@ -106,14 +114,24 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     if !status.success() {
         bail!("the harness failed ({status})");
     }
-    if args.no_micro {
+    if args.no_micro && args.no_exact {
         return append_history(&root, &out);
     }
-    eprintln!("bench: stage microbenchmarks into {}", out.display());
     let mut run = results::read_run(&out)?;
-    run.micro = harness::micro::run(&root, &Instrument::all(), false)?;
-    results::write_run(&run, &out)?;
-    print_table(&run)?;
+    if !args.no_exact {
+        let gate = harness_model::gate::Gate::read(&root.join("perf-gate.toml"))?;
+        let strata = gate.exact.strata_among(&corpora.strata.0);
+        let side = working_tree(&root, "checked-out")?;
+        let profiles = root.join("results").join("profiles");
+        run.exact = own_exact(&side, &harness, &strata, &job.session.corpora, &profiles)?;
+        results::write_run(&run, &out)?;
+    }
+    if !args.no_micro {
+        eprintln!("bench: stage microbenchmarks into {}", out.display());
+        run.micro = harness::micro::run(&root, &Instrument::all(), false)?;
+        results::write_run(&run, &out)?;
+        print_table(&run)?;
+    }
     println!("\nresults: {}", out.display());
     append_history(&root, &out)
 }

@@ -284,13 +284,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let exact = if args.no_exact {
         Vec::new()
     } else {
-        let strata: Vec<_> = gate_file
-            .exact
-            .strata
-            .iter()
-            .copied()
-            .filter(|s| corpora.strata.0.contains(s))
-            .collect();
+        let strata = gate_file.exact.strata_among(&corpora.strata.0);
         let profiles = root.join("results").join("profiles");
         exact_pairs(&strata, [(&base, &b.0), (&head, &h.0)], &corpora, &profiles)?
     };

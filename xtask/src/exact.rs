@@ -4,12 +4,15 @@
 //! counters zeroed on entering the scan and dumped on leaving it), cached
 //! by commit in `results/profiles/`, and handed to the driver as
 //! [`ExactPair`]s. Both sides run at once, before any timed round.
+//! `bench` records this checkout's own figures in its results file
+//! ([`own_exact`]), so main's history has a noise-free series.
 
 use crate::profile_task::profile_side;
 use crate::revisions::Side;
 use harness::cli::{CorporaArgs, ProfileArgs, StrataList};
 use harness_model::Stratum;
 use harness_model::compare::{ExactFigures, ExactPair, ExactSource, ExactStage};
+use harness_model::exact::ExactRun;
 use harness_model::profile::read_profile;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -60,6 +63,54 @@ fn side_figures(
     Ok(Some(out))
 }
 
+/// `corpora` narrowed to `strata` (no repository workloads: they have no
+/// exact figures).
+fn only_strata(corpora: &CorporaArgs, strata: &[Stratum]) -> CorporaArgs {
+    let mut corpora = corpora.clone();
+    corpora.strata = StrataList(strata.to_vec());
+    corpora.workloads = None;
+    corpora
+}
+
+/// The exact figures of this checkout's harness `bin` on `strata`, for a
+/// results file; empty when `strata` is.
+pub fn own_exact(
+    side: &Side,
+    bin: &Path,
+    strata: &[Stratum],
+    corpora: &CorporaArgs,
+    root: &Path,
+) -> anyhow::Result<Vec<ExactRun>> {
+    if strata.is_empty() {
+        return Ok(Vec::new());
+    }
+    let started = Instant::now();
+    let Some(figures) = side_figures(side, bin, &only_strata(corpora, strata), root)? else {
+        anyhow::bail!("{}: this harness cannot profile", bin.display());
+    };
+    eprintln!(
+        "bench: exact end-to-end figures of {} strata in {:.0} s",
+        figures.len(),
+        started.elapsed().as_secs_f64()
+    );
+    for (stratum, f) in &figures {
+        let cycles = f
+            .estimated_cycles
+            .map_or("no cache simulation".to_owned(), |c| {
+                format!("{c} estimated cycles")
+            });
+        println!("exact {stratum}: {} instructions, {cycles}", f.instructions);
+    }
+    Ok(figures
+        .into_iter()
+        .map(|(stratum, figures)| ExactRun {
+            stratum,
+            source: ExactSource::Callgrind,
+            figures,
+        })
+        .collect())
+}
+
 /// Both sides' exact figures on `strata` (those of the compare the gate's
 /// `[exact]` names), made in parallel; empty when either side's harness
 /// has no `profile` command.
@@ -72,9 +123,7 @@ pub fn exact_pairs(
     if strata.is_empty() {
         return Ok(Vec::new());
     }
-    let mut corpora = corpora.clone();
-    corpora.strata = StrataList(strata.to_vec());
-    corpora.workloads = None;
+    let corpora = only_strata(corpora, strata);
     let started = Instant::now();
     let [(bs, bb), (hs, hb)] = sides;
     let (base, head) = std::thread::scope(|scope| {

@@ -18,6 +18,7 @@
 //! rows or none).
 
 use harness_analysis::changepoint::{ChangePointSettings, e_divisive, exact_steps};
+use harness_model::exact::{ExactMetric, ExactRun};
 use harness_model::history::{Detection, Series, SeriesKey, SeriesPoint};
 use harness_model::micro::MicroFigure;
 use harness_model::results::RunFile;
@@ -133,7 +134,8 @@ fn micro_row<'a>(id: &'a str, f: &'a MicroFigure) -> Row<'a> {
 }
 
 /// Every figure of a run: each stratum's metrics, each stage's wall time
-/// and cycles per byte, each microbenchmark figure.
+/// and cycles per byte, each microbenchmark figure, each exact end-to-end
+/// figure.
 fn rows(run: &RunFile) -> Vec<Row<'_>> {
     let mut out = Vec::new();
     for s in &run.strata {
@@ -181,7 +183,44 @@ fn rows(run: &RunFile) -> Vec<Row<'_>> {
     for m in &run.micro {
         out.extend(m.figures.iter().map(|f| micro_row(&m.id, f)));
     }
+    for e in &run.exact {
+        out.extend(exact_rows(e));
+    }
     out
+}
+
+/// The history's name of an exact end-to-end metric: its own series, apart
+/// from the timed metrics' (`instructions` is perf-event's, sampled).
+fn exact_metric_name(metric: ExactMetric) -> &'static str {
+    match metric {
+        ExactMetric::Instructions => "exact_instructions",
+        ExactMetric::EstimatedCycles => "exact_estimated_cycles",
+    }
+}
+
+/// A run's exact figures of one stratum: the totals and each stage's
+/// instructions, each a single exact value (an interval of width 0).
+fn exact_rows(e: &ExactRun) -> Vec<Row<'_>> {
+    let exact = |metric: ExactMetric, stage: &'static str, value: u64| Row {
+        workload: e.stratum.as_str(),
+        metric: exact_metric_name(metric),
+        stage,
+        unit: metric.as_str(),
+        deterministic: true,
+        median: value as f64,
+        low: value as f64,
+        high: value as f64,
+        n: 1,
+    };
+    let totals = ExactMetric::all()
+        .into_iter()
+        .filter_map(|m| Some(exact(m, "", e.figures.value(m)?)));
+    let stages = e
+        .figures
+        .stages
+        .iter()
+        .map(|s| exact(ExactMetric::Instructions, s.stage.as_str(), s.instructions));
+    totals.chain(stages).collect()
 }
 
 /// The key that makes an import idempotent.

@@ -153,3 +153,61 @@ fn a_slowdown_in_the_series_is_found_at_its_commit() {
     }
     assert!(!detect(&exact, &ChangePointSettings::default()).is_empty());
 }
+
+#[test]
+fn exact_end_to_end_figures_are_their_own_series_and_step_exactly() {
+    use harness_model::Stratum;
+    use harness_model::exact::{ExactFigures, ExactRun, ExactSource, ExactStage};
+    use harness_model::profile::PipelineStage;
+    let (_, base) = committed_runs()
+        .into_iter()
+        .find(|(_, r)| !r.strata.is_empty())
+        .unwrap();
+    let mut h = History::in_memory().unwrap();
+    // Eight commits: a few instructions of wobble (far below 2%), then a
+    // 4% step in the scan at commit 5.
+    for k in 0..8u64 {
+        let mut run = base.clone();
+        run.created = rfc3339(1_800_000_000 + k * 3_600);
+        run.environment.git_sha = Some(format!("{k:040x}"));
+        let engine = if k >= 5 { 1_040_000_000 } else { 1_000_000_000 } + k;
+        run.exact = vec![ExactRun {
+            stratum: Stratum::Medium,
+            source: ExactSource::Callgrind,
+            figures: ExactFigures {
+                instructions: engine + 500_000_000,
+                estimated_cycles: Some(2 * engine),
+                stages: vec![ExactStage {
+                    stage: PipelineStage::Detect,
+                    instructions: engine,
+                }],
+            },
+        }];
+        let meta = RunMeta {
+            source: format!("synthetic {k}"),
+            commit_time: Some(1_800_000_000 + k as i64 * 3_600),
+            branch: Some("main".into()),
+        };
+        h.import(&run, &meta).unwrap();
+    }
+    let settings = ChangePointSettings::default();
+    for (metric, stage, ratio) in [
+        ("exact_instructions", None, 1.54 / 1.5),
+        ("exact_instructions", Some("detect"), 1.04),
+        ("exact_estimated_cycles", None, 1.04),
+    ] {
+        let series = h.find("medium", metric, stage).unwrap();
+        assert_eq!(series.len(), 1, "{metric} {stage:?}");
+        assert!(series[0].deterministic);
+        assert_eq!(series[0].points.len(), 8);
+        let found = detect(&series[0], &settings);
+        // Total instructions moved by 2.7%, the stage and the cycles by 4%:
+        // each has exactly one change point, at commit 5, with no interval.
+        assert_eq!(found.len(), 1, "{metric} {stage:?}: {found:?}");
+        assert_eq!(found[0].index, 5);
+        assert!((found[0].ratio - ratio).abs() < 1e-3, "{}", found[0].ratio);
+        assert!(found[0].interval.is_none());
+    }
+    // The timed `instructions` metric (perf-event's) is a different series.
+    assert!(h.find("medium", "instructions", None).unwrap().is_empty());
+}

@@ -15,6 +15,7 @@ use crate::calibration::CalibrationSummary;
 use crate::counter_source::CounterSource;
 use crate::document::{self, DocumentError, SchemaVersion};
 use crate::environment::Environment;
+pub use crate::exact::{ExactFigures, ExactMetric, ExactSource, ExactStage};
 use crate::gate::Gate;
 use crate::profile::PipelineStage;
 use crate::results::{Iteration, Metric};
@@ -75,42 +76,6 @@ pub struct ProcessPair {
     /// Seconds from spawning the pair to its first measured round, warm-ups
     /// included (what one more process pair costs beyond its rounds).
     pub setup_seconds: f64,
-}
-
-crate::closed_enum! {
-    /// Where an exact end-to-end figure came from.
-    pub enum ExactSource ("exact source") {
-        /// One scan under valgrind's callgrind (instructions; estimated
-        /// cycles from its cache simulation).
-        Callgrind = "callgrind",
-    }
-}
-
-crate::closed_enum! {
-    /// An exact end-to-end figure.
-    pub enum ExactMetric ("exact metric") {
-        /// Instructions executed (callgrind `Ir`).
-        Instructions = "instructions",
-        /// `Ir + 10·(I1mr + D1mr + D1mw) + 100·(ILmr + DLmr + DLmw)`, the
-        /// estimate gungraun and KCachegrind use.
-        EstimatedCycles = "estimated_cycles",
-    }
-}
-
-/// One stage's exact instruction count.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ExactStage {
-    pub stage: PipelineStage,
-    pub instructions: u64,
-}
-
-/// One side's exact figures of one scan of a stratum.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ExactFigures {
-    pub instructions: u64,
-    /// `None` when callgrind ran without its cache simulation.
-    pub estimated_cycles: Option<u64>,
-    pub stages: Vec<ExactStage>,
 }
 
 /// Both sides' exact figures of one stratum.

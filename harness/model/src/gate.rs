@@ -137,6 +137,12 @@ pub struct Exact {
 }
 
 impl Exact {
+    /// The strata of `measured` that `[exact]` names, in `[exact]`'s order.
+    pub fn strata_among(&self, measured: &[Stratum]) -> Vec<Stratum> {
+        let named = self.strata.iter().copied();
+        named.filter(|s| measured.contains(s)).collect()
+    }
+
     /// What a compare without exact end-to-end figures ran.
     pub fn none() -> Exact {
         Exact {

@@ -4,8 +4,8 @@
 //! the results file of a run ([`results::RunFile`]), an A/B compare's input
 //! and `compare.json` ([`compare`]), stage microbenchmark results
 //! ([`micro`]), the gate file `perf-gate.toml` ([`gate::Gate`]), and the
-//! `harness serve` protocol ([`protocol`]), and profiles and their diffs
-//! ([`profile`]). Their axes are closed enums
+//! `harness serve` protocol ([`protocol`]), profiles and their diffs
+//! ([`profile`]), and exact end-to-end figures ([`exact`]). Their axes are closed enums
 //! declared with [`closed_enum!`] ([`axis`]): [`Stratum`],
 //! [`results::Metric`], [`micro::MicroStage`], [`CounterSource`],
 //! [`micro::Instrument`], [`verdict::Verdict`], [`verdict::GateOutcome`],
@@ -27,6 +27,7 @@ pub mod contamination;
 pub mod counter_source;
 pub mod document;
 pub mod environment;
+pub mod exact;
 pub mod gate;
 pub mod history;
 pub mod micro;

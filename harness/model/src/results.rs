@@ -8,7 +8,9 @@
 //! refuses other majors with an error naming the file and both versions;
 //! minor versions only add fields, which older readers ignore (1.1 added
 //! the optional `micro` results, 1.2 the iterations' peak heap and sampled
-//! peak `RssAnon`/`RssFile`; see [`crate::document`]).
+//! peak `RssAnon`/`RssFile`, 1.3 the optional exact end-to-end figures
+//! of one callgrind scan per stratum, [`crate::exact::ExactRun`]; see
+//! [`crate::document`]).
 //! [`rfc3339`] formats the `created` stamp from seconds the caller read
 //! from its clock (the model reads none).
 
@@ -16,6 +18,7 @@ use crate::contamination::{Baseline, Noise, Thresholds, Verdict};
 use crate::counter_source::CounterSource;
 use crate::document::{self, DocumentError, SchemaVersion};
 use crate::environment::Environment;
+use crate::exact::ExactRun;
 use crate::micro::MicroResult;
 use crate::summary::Summary;
 use crate::workload::WorkloadId;
@@ -23,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 pub const SCHEMA_MAJOR: u32 = 1;
-pub const SCHEMA_MINOR: u32 = 2;
+pub const SCHEMA_MINOR: u32 = 3;
 
 /// The schema version this harness writes.
 pub fn current_schema() -> SchemaVersion {
@@ -249,6 +252,10 @@ pub struct RunFile {
     /// in runs without them), see `docs/benchmarking.md`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub micro: Vec<MicroResult>,
+    /// Exact end-to-end figures, one callgrind scan per stratum (schema
+    /// 1.3; absent in older files and in runs that did not ask for them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exact: Vec<ExactRun>,
 }
 
 /// Why a results file could not be read or written.
