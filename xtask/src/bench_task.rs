@@ -130,8 +130,8 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         eprintln!("bench: stage microbenchmarks into {}", out.display());
         run.micro = harness::micro::run(&root, &Instrument::all(), false)?;
         results::write_run(&run, &out)?;
-        print_table(&run)?;
     }
+    print_table(&run)?;
     println!("\nresults: {}", out.display());
     append_history(&root, &out)
 }

@@ -11,8 +11,8 @@ use crate::profile_task::profile_side;
 use crate::revisions::Side;
 use harness::cli::{CorporaArgs, ProfileArgs, StrataList};
 use harness_model::Stratum;
-use harness_model::compare::{ExactFigures, ExactPair, ExactSource, ExactStage};
-use harness_model::exact::ExactRun;
+use harness_model::compare::ExactPair;
+use harness_model::exact::{ExactFigures, ExactRun, ExactSource, ExactStage};
 use harness_model::profile::read_profile;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -93,14 +93,6 @@ pub fn own_exact(
         figures.len(),
         started.elapsed().as_secs_f64()
     );
-    for (stratum, f) in &figures {
-        let cycles = f
-            .estimated_cycles
-            .map_or("no cache simulation".to_owned(), |c| {
-                format!("{c} estimated cycles")
-            });
-        println!("exact {stratum}: {} instructions, {cycles}", f.instructions);
-    }
     Ok(figures
         .into_iter()
         .map(|(stratum, figures)| ExactRun {

@@ -2,10 +2,12 @@
 //! stratum, every metric's median, MAD, MAD/median and the median's 95%
 //! interval, then per stage its wall time and cycles per scanned byte;
 //! then the stage microbenchmarks, each beside the end-to-end wall time of
-//! the stage it isolates in every stratum of the run.
+//! the stage it isolates in every stratum of the run; then the exact
+//! end-to-end figures (one callgrind scan per stratum), with each stage's
+//! instructions.
 //! Pure: takes a [`RunFile`], returns text.
 
-use crate::format::{bytes, human, ns, spread};
+use crate::format::{bytes, grouped, human, ns, spread};
 use harness_model::micro::{Instrument, MicroFigure, MicroMetric};
 use harness_model::results::RunFile;
 use std::fmt::Write;
@@ -86,7 +88,7 @@ pub fn render(run: &RunFile) -> String {
             let _ = writeln!(
                 out,
                 "  {:<19} {:>14} {:>12} {:>8}",
-                st.stage,
+                st.stage.as_str(),
                 ns(st.wall_ns.median),
                 cpb.map_or("-".into(), |c| format!("{:.3}", c.median)),
                 cpb.map_or("-".into(), spread),
@@ -94,7 +96,36 @@ pub fn render(run: &RunFile) -> String {
         }
     }
     render_micro(run, &mut out);
+    render_exact(run, &mut out);
     out
+}
+
+fn render_exact(run: &RunFile, out: &mut String) {
+    for e in &run.exact {
+        let f = &e.figures;
+        let cycles = f
+            .estimated_cycles
+            .map_or("no cache simulation".into(), |c| {
+                format!("{} estimated cycles", grouped(c as f64))
+            });
+        let _ = writeln!(
+            out,
+            "\n{} exact ({}, one scan, one thread): {} instructions, {cycles}",
+            e.stratum,
+            e.source,
+            grouped(f.instructions as f64),
+        );
+        for st in &f.stages {
+            let share = st.instructions as f64 / f.instructions.max(1) as f64 * 100.0;
+            let _ = writeln!(
+                out,
+                "  {:<19} {:>16} Ir {:>6.1}%",
+                st.stage.as_str(),
+                grouped(st.instructions as f64),
+                share
+            );
+        }
+    }
 }
 
 /// A figure with its MAD relative to it, when sampled.
@@ -184,5 +215,31 @@ fn render_micro(run: &RunFile, out: &mut String) {
                 figure(MicroMetric::EstimatedCycles)
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_runs_exact_figures_are_shown_with_their_stages() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../docs/experiments/history-series/series4/20261204T181130Z-3140a46db0.json"
+        );
+        let run = harness_model::results::read_run(std::path::Path::new(path)).unwrap();
+        let text = render(&run);
+        assert!(
+            text.contains(
+                "medium exact (callgrind, one scan, one thread): 4,100,162,832 instructions"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("estimated cycles"), "{text}");
+        assert!(text.contains("  detect"), "{text}");
+        let mut none = run.clone();
+        none.exact.clear();
+        assert!(!render(&none).contains(" exact ("));
     }
 }
