@@ -660,3 +660,105 @@ fn exact_end_to_end_figures_gate_exactly() {
     let same = analyze(&inp, &gate).unwrap();
     assert!(same.exact.iter().all(|e| e.verdict == Verdict::Unchanged));
 }
+
+/// Medium at its round cap with noise that leaves CPU time inconclusive
+/// (its interval about ±3% around no change), and exact totals of
+/// `head_ir` against a base of 1,000,000 instructions.
+fn noisy_at_cap(rounds: usize, shift: f64, head_ir: Option<u64>) -> CompareInput {
+    let mut inp = input(
+        &[scenario(Stratum::Medium, shift, 0.06)],
+        7,
+        rounds,
+        Vec::new(),
+    );
+    let figures = |ir: u64| ExactFigures {
+        instructions: ir,
+        estimated_cycles: Some(ir + ir / 4),
+        stages: Vec::new(),
+    };
+    inp.exact = head_ir
+        .map(|ir| ExactPair {
+            stratum: Stratum::Medium,
+            source: ExactSource::Callgrind,
+            base: figures(1_000_000),
+            head: figures(ir),
+        })
+        .into_iter()
+        .collect();
+    inp
+}
+
+#[test]
+fn unchanged_exact_figures_settle_inconclusive_timing_at_the_cap() {
+    let gate = quick_gate();
+    let cap = gate.rounds.caps(&Stratum::Medium.into()).max;
+    // Without exact figures the timing decides, and cannot.
+    let alone = analyze(&noisy_at_cap(cap, 0.0, None), &gate).unwrap();
+    let cpu = &alone.strata[0].metrics[0];
+    assert_eq!(cpu.metric, Metric::CpuNs);
+    assert_eq!(cpu.comparison.verdict, Verdict::Inconclusive);
+    let ci = cpu.comparison.paired.as_ref().unwrap().ci;
+    assert!(
+        ci.low < 1.0 && ci.high > 1.0 && ci.high - ci.low < 0.1,
+        "{ci:?}"
+    );
+    assert_eq!(alone.outcome, GateOutcome::Inconclusive);
+    assert!(alone.strata[0].settled.is_none());
+
+    // Unchanged counts (+0.5%) settle it: the verdict stays, the gate passes.
+    let settled = analyze(&noisy_at_cap(cap, 0.0, Some(1_005_000)), &gate).unwrap();
+    assert_eq!(
+        verdict_of(&settled, Stratum::Medium, Metric::CpuNs),
+        Verdict::Inconclusive
+    );
+    let s = settled.strata[0].settled.as_ref().unwrap();
+    assert_eq!(s.metrics, [Metric::CpuNs]);
+    assert_eq!(s.by.len(), 2);
+    assert_eq!(settled.outcome, GateOutcome::Pass);
+    assert_eq!(settled.exit_code, 0);
+    assert!(more_rounds(&settled, &gate).is_empty());
+    let comment = render_comment(&settled);
+    assert!(
+        comment.contains("settled by the exact figures"),
+        "{comment}"
+    );
+    // The file keeps the settlement.
+    let text = to_json(&settled).unwrap();
+    let back = parse_compare(&text, Path::new("compare.json")).unwrap();
+    assert_eq!(back.strata[0].settled, settled.strata[0].settled);
+
+    // Before the cap the timed rounds still get their chance.
+    let early = analyze(&noisy_at_cap(cap - 10, 0.0, Some(1_000_000)), &gate).unwrap();
+    assert!(early.strata[0].settled.is_none());
+    assert_eq!(early.outcome, GateOutcome::Inconclusive);
+    assert!(!more_rounds(&early, &gate).is_empty());
+
+    // Counts that changed settle nothing, whichever way they moved.
+    let regressed = analyze(&noisy_at_cap(cap, 0.0, Some(1_030_000)), &gate).unwrap();
+    assert!(regressed.strata[0].settled.is_none());
+    assert_eq!(regressed.outcome, GateOutcome::Regression);
+    let improved = analyze(&noisy_at_cap(cap, 0.0, Some(970_000)), &gate).unwrap();
+    assert!(improved.strata[0].settled.is_none());
+    assert_eq!(improved.outcome, GateOutcome::Inconclusive);
+
+    // Switched off, the timing decides alone again.
+    let mut off = gate.clone();
+    off.exact.settle = false;
+    let unsettled = analyze(&noisy_at_cap(cap, 0.0, Some(1_000_000)), &off).unwrap();
+    assert_eq!(unsettled.outcome, GateOutcome::Inconclusive);
+}
+
+#[test]
+fn timing_that_excludes_no_change_is_not_settled() {
+    // A slowdown the counts cannot see (cache, scheduling): the interval
+    // lies above 1, so unchanged counts must not wave it through.
+    let gate = quick_gate();
+    let cap = gate.rounds.caps(&Stratum::Medium.into()).max;
+    let file = analyze(&noisy_at_cap(cap, 0.025, Some(1_000_000)), &gate).unwrap();
+    let cpu = &file.strata[0].metrics[0];
+    let ci = cpu.comparison.paired.as_ref().unwrap().ci;
+    assert!(ci.low > 1.0, "{ci:?}");
+    assert_ne!(cpu.comparison.verdict, Verdict::Unchanged);
+    assert!(file.strata[0].settled.is_none());
+    assert_ne!(file.outcome, GateOutcome::Pass);
+}

@@ -15,12 +15,16 @@
 //! Their outcomes become `results/calibration/<machine>.json`
 //! (`harness_model::calibration`), which later compares on a machine with
 //! the same fingerprint quote. Each compare's own outputs stay under
-//! `results/calibration/runs/`. Exact figures and microbenchmarks are
-//! deterministic and not part of a calibration (A/A is identical by
-//! construction); only the timed gate is calibrated.
+//! `results/calibration/runs/`. The build's exact end-to-end figures (the
+//! gate's `[exact]`, made once and cached by commit) go into every compare
+//! as both sides' figures, as a real compare of these builds would have
+//! them, so that the calibration measures the gate as it decides, settling
+//! included (`--no-exact`: the timed gate alone). Microbenchmarks are left
+//! out: they cannot tell these sides apart.
 
 use crate::compare_task::Args;
 use crate::corpora_task::build_all;
+use crate::exact::own_exact;
 use crate::harness_build::workspace_root;
 use crate::layouts::{harness_with_layouts, seeds};
 use crate::revisions::{BuildCache, Worktrees, check_interrupt, resolve};
@@ -30,9 +34,9 @@ use harness::compare::{CompareJob, SideJob};
 use harness_analysis::calibration::{calibration_compare, experiment, summarize};
 use harness_model::WorkloadId;
 use harness_model::calibration::{
-    CalibrationFile, ExperimentKind, calibration_schema, write_calibration,
+    CalibrationFile, ExperimentKind, calibration_schema, read_calibration, write_calibration,
 };
-use harness_model::compare::Revision;
+use harness_model::compare::{ExactPair, Revision};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -122,6 +126,24 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     };
     let mut corpora = args.options.corpora.clone();
     corpora.corpora = Some(corpora_root);
+    // The sides differ in layout or in the injection, never in the code
+    // callgrind counts: one set of figures stands for both.
+    let exact: Vec<ExactPair> = if args.no_exact {
+        Vec::new()
+    } else {
+        let strata = gate.exact.strata_among(&corpora.strata.0);
+        let profiles = root.join("results").join("profiles");
+        own_exact(&side, &bin, &strata, &corpora, &profiles)?
+            .into_iter()
+            .map(|run| ExactPair {
+                stratum: run.stratum,
+                source: run.source,
+                base: run.figures.clone(),
+                head: run.figures,
+            })
+            .collect()
+    };
+    check_interrupt(&interrupted)?;
     let mut gate_args = args.options.gate.clone();
     gate_args.gate = gate_path;
     let out_root = root.join("results").join("calibration");
@@ -171,7 +193,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
                     gate: gate_args.clone(),
                 },
                 out: out_root.join("runs").join(format!("{label}-{}", i + 1)),
-                exact: Vec::new(),
+                exact: exact.clone(),
                 calibrations: None,
                 processes: None,
             };
@@ -187,6 +209,30 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     };
     let created = harness::clock::now_rfc3339();
     let strata: Vec<WorkloadId> = corpora.strata.0.iter().map(|&s| s.into()).collect();
+    let path = out_root.join(format!("{}.json", machine_key(&environment.machine())));
+    // A calibration of the same build and strata on this machine keeps the
+    // experiments this run did not repeat, so one experiment can be re-run
+    // (or added) without re-running the others.
+    if let Ok(earlier) = read_calibration(&path)
+        && earlier.revision.commit == side.commit
+        && earlier.summary.strata == strata
+    {
+        let repeated = |e: &harness_model::calibration::Experiment| {
+            experiments
+                .iter()
+                .any(|n| n.kind == e.kind && n.injected == e.injected)
+        };
+        let kept: Vec<_> = earlier
+            .experiments
+            .into_iter()
+            .filter(|e| !repeated(e))
+            .collect();
+        eprintln!(
+            "calibrate: keeping {} experiment(s) of the earlier calibration of this build",
+            kept.len()
+        );
+        experiments.extend(kept);
+    }
     let summary = summarize(
         environment.machine(),
         created.clone(),
@@ -202,7 +248,6 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         experiments,
         summary,
     };
-    let path = out_root.join(format!("{}.json", machine_key(&file.summary.machine)));
     write_calibration(&file, &path)?;
     print!("{}", harness_report::calibration::calibration_text(&file));
     println!("calibration: {}", path.display());

@@ -39,6 +39,12 @@ pub fn calibration_compare(file: &CompareFile, seconds: f64) -> CalibrationCompa
     CalibrationCompare {
         outcome: file.outcome,
         strata,
+        settled: file
+            .strata
+            .iter()
+            .filter(|s| s.settled.is_some())
+            .map(|s| s.stratum.clone())
+            .collect(),
         seconds,
     }
 }
@@ -127,6 +133,10 @@ pub fn experiment(
         injected,
         regressions: count(GateOutcome::Regression),
         inconclusive: count(GateOutcome::Inconclusive),
+        settled: compares
+            .iter()
+            .filter(|c| c.outcome == GateOutcome::Pass && !c.settled.is_empty())
+            .count(),
         coverage_of_pooled: share(pooled_hits, n),
         coverage_of_truth: (truth_n > 0).then(|| share(truth_hits, truth_n)),
         compares,
@@ -176,6 +186,7 @@ pub fn summarize(
             .unwrap_or(0),
         false_alarm_rate: aa.map_or(0.0, |e| rate(e, e.regressions)),
         inconclusive_rate: aa.map_or(0.0, |e| rate(e, e.inconclusive)),
+        settled_rate: aa.map_or(0.0, |e| rate(e, e.settled)),
         noop_false_alarm_rate: layout.map(|e| rate(e, e.regressions)),
         power,
         coverage: experiments
@@ -213,6 +224,7 @@ mod tests {
         CalibrationCompare {
             outcome,
             strata: vec![r],
+            settled: Vec::new(),
             seconds: 1.0,
         }
     }
@@ -230,17 +242,24 @@ mod tests {
         );
         // Pooled: the median of 1.04, 1.045, 1.02 = 1.04; the third
         // interval misses it. Truth 1.04: the same two hold it.
-        assert_eq!((e.regressions, e.inconclusive), (2, 1));
+        assert_eq!((e.regressions, e.inconclusive, e.settled), (2, 1, 0));
         assert!((e.coverage_of_pooled - 2.0 / 3.0).abs() < 1e-12);
         assert_eq!(e.coverage_of_truth, Some(2.0 / 3.0));
+        let settled = CalibrationCompare {
+            settled: vec![Stratum::Medium.into()],
+            ..compare(GateOutcome::Pass, row(1.0, 0.97, 1.03))
+        };
         let aa = experiment(
             ExperimentKind::AA,
             0.0,
             vec![
                 compare(GateOutcome::Pass, row(1.0, 0.99, 1.01)),
                 compare(GateOutcome::Inconclusive, row(1.01, 0.995, 1.025)),
+                settled,
             ],
         );
+        // The settled pass counts as a pass, and as settled.
+        assert_eq!((aa.regressions, aa.inconclusive, aa.settled), (0, 1, 1));
         let s = summarize(
             "m".into(),
             "t".into(),
@@ -249,12 +268,13 @@ mod tests {
             &[aa, e],
         );
         assert_eq!(s.false_alarm_rate, 0.0);
-        assert_eq!(s.inconclusive_rate, 0.5);
+        assert!((s.inconclusive_rate - 1.0 / 3.0).abs() < 1e-12);
+        assert!((s.settled_rate - 1.0 / 3.0).abs() < 1e-12);
         assert_eq!(s.noop_false_alarm_rate, None);
         assert_eq!(s.power.len(), 1);
         assert!((s.power[0].rate - 2.0 / 3.0).abs() < 1e-12);
         assert!((s.coverage - 2.0 / 3.0).abs() < 1e-12);
-        // Half-widths 0.01 and 0.015: median 0.0125.
-        assert!((s.min_detectable_change - 0.0125).abs() < 1e-12);
+        // Half-widths 0.01, 0.015 and 0.03: median 0.015.
+        assert!((s.min_detectable_change - 0.015).abs() < 1e-12);
     }
 }

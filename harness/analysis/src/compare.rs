@@ -20,8 +20,8 @@ use harness_model::WorkloadId;
 use harness_model::compare::{
     CompareFile, CompareInput, Comparison, ExactComparison, ExactFigures, ExactMetric,
     FindingsCheck, Method, MetricComparison, MicroComparison, MicroPair, Needed, PMethod,
-    PairedStats, Round, RoundOrder, RoundPoint, StageComparison, StratumComparison, StratumPairs,
-    compare_schema,
+    PairedStats, Round, RoundOrder, RoundPoint, Settlement, SettlingFigure, StageComparison,
+    StratumComparison, StratumPairs, compare_schema,
 };
 use harness_model::gate::Gate;
 use harness_model::micro::{Instrument, MicroResult};
@@ -353,8 +353,60 @@ fn compare_stratum(
             p.len()
         },
         needed: None,
+        settled: None,
         series,
     })
+}
+
+/// Settles, per stratum at its round cap, the gated timing metrics left
+/// inconclusive whose intervals [`harness_model::gate::Exact::settles`],
+/// when the stratum has exact totals and every one of them is unchanged.
+/// The metrics keep their verdict; [`gated_verdicts`] skips them. Only at
+/// the cap, so that the timed rounds get every chance to show a slowdown
+/// the instruction counts cannot (a cache or scheduling effect) before the
+/// counts speak for the stratum.
+fn settle(strata: &mut [StratumComparison], exact: &[ExactComparison], gate: &Gate) {
+    for s in strata.iter_mut() {
+        if s.rounds < gate.rounds.caps(&s.stratum).max {
+            continue;
+        }
+        let Some(stratum) = s.stratum.stratum() else {
+            continue;
+        };
+        let totals: Vec<&ExactComparison> = exact
+            .iter()
+            .filter(|e| e.stratum == stratum && e.stage.is_none())
+            .collect();
+        if totals.is_empty() || totals.iter().any(|e| e.verdict != Verdict::Unchanged) {
+            continue;
+        }
+        let metrics: Vec<Metric> = s
+            .metrics
+            .iter()
+            .filter(|m| {
+                let c = &m.comparison;
+                c.gated && c.verdict == Verdict::Inconclusive && m.metric.timing()
+            })
+            .filter(|m| {
+                let paired = m.comparison.paired.as_ref();
+                paired.is_some_and(|p| gate.exact.settles(p.ci.low, p.ci.high))
+            })
+            .map(|m| m.metric)
+            .collect();
+        if metrics.is_empty() {
+            continue;
+        }
+        s.settled = Some(Settlement {
+            metrics,
+            by: totals
+                .iter()
+                .map(|e| SettlingFigure {
+                    metric: e.metric,
+                    ratio: e.ratio,
+                })
+                .collect(),
+        });
+    }
 }
 
 /// For each stratum a gated metric left inconclusive: what would settle it
@@ -594,7 +646,13 @@ fn gated_verdicts<'a>(
     strata
         .iter()
         .flat_map(|s| {
-            let metrics = s.metrics.iter().map(|m| &m.comparison);
+            let settled = |m: &&MetricComparison| {
+                s.settled
+                    .as_ref()
+                    .is_some_and(|st| st.metrics.contains(&m.metric))
+            };
+            let metrics = s.metrics.iter().filter(move |m| !settled(m));
+            let metrics = metrics.map(|m| &m.comparison);
             metrics.chain(s.stages.iter().map(|st| &st.comparison))
         })
         .filter(|c| c.gated)
@@ -622,6 +680,7 @@ pub fn analyze(input: &CompareInput, gate: &Gate) -> Result<CompareFile, Compare
     explain(&mut strata, input, gate);
     let micro = compare_micro(input, gate)?;
     let exact = compare_exact(input, gate);
+    settle(&mut strata, &exact, gate);
     let f = &input.findings;
     let findings = FindingsCheck {
         identical: f.base_digest == f.head_digest && f.base_count == f.head_count,

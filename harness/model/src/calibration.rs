@@ -62,6 +62,10 @@ pub struct CalibrationStratum {
 pub struct CalibrationCompare {
     pub outcome: GateOutcome,
     pub strata: Vec<CalibrationStratum>,
+    /// Strata whose gated timing unchanged exact figures settled (the
+    /// gate's `[exact] settle`); empty when the compare had none.
+    #[serde(default)]
+    pub settled: Vec<WorkloadId>,
     /// Wall time of the compare (measuring only).
     pub seconds: f64,
 }
@@ -76,6 +80,11 @@ pub struct Experiment {
     /// Compares whose outcome was a regression.
     pub regressions: usize,
     pub inconclusive: usize,
+    /// Compares that passed because exact figures settled timing left
+    /// inconclusive: the timed gate alone would have called them
+    /// inconclusive.
+    #[serde(default)]
+    pub settled: usize,
     /// Share of the per-stratum intervals that contain the pooled estimate
     /// of that stratum (the median of all the experiment's median ratios).
     pub coverage_of_pooled: f64,
@@ -109,6 +118,11 @@ pub struct CalibrationSummary {
     pub false_alarm_rate: f64,
     /// A/A compares that were inconclusive, as a share.
     pub inconclusive_rate: f64,
+    /// A/A compares that passed only because exact figures settled their
+    /// timing, as a share (the timed gate alone: `inconclusive_rate` plus
+    /// this).
+    #[serde(default)]
+    pub settled_rate: f64,
     /// Layout no-op compares that reported a regression, as a share.
     pub noop_false_alarm_rate: Option<f64>,
     pub power: Vec<PowerPoint>,

@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 pub const COMPARE_SCHEMA_MAJOR: u32 = 1;
-pub const COMPARE_SCHEMA_MINOR: u32 = 1;
+pub const COMPARE_SCHEMA_MINOR: u32 = 2;
 
 /// The schema version written by this harness.
 pub fn compare_schema() -> SchemaVersion {
@@ -316,7 +316,32 @@ pub struct StratumComparison {
     /// Set when a gated metric is inconclusive.
     #[serde(default)]
     pub needed: Option<Needed>,
+    /// Set when unchanged exact figures settled gated timing that stayed
+    /// inconclusive at the round cap.
+    #[serde(default)]
+    pub settled: Option<Settlement>,
     pub series: Vec<RoundPoint>,
+}
+
+/// Gated timing of one stratum left inconclusive at its round cap and
+/// settled by the stratum's unchanged exact totals (the gate's `[exact]`
+/// `settle`): these metrics keep their inconclusive verdict, but do not
+/// make the compare inconclusive.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Settlement {
+    /// The settled metrics; each one's interval contains no change and is
+    /// at most `settle_within` wide either side.
+    pub metrics: Vec<Metric>,
+    /// The exact totals that settled them, every one unchanged.
+    pub by: Vec<SettlingFigure>,
+}
+
+/// One exact total behind a [`Settlement`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SettlingFigure {
+    pub metric: ExactMetric,
+    /// `head / base`; `None` when base is 0 (and so is head).
+    pub ratio: Option<f64>,
 }
 
 /// One exact end-to-end figure compared exactly.

@@ -134,9 +134,30 @@ pub struct Exact {
     pub threshold: f64,
     /// Whether an exact end-to-end regression fails the gate.
     pub gated: bool,
+    /// Whether unchanged exact totals settle a stratum's gated timing left
+    /// inconclusive at its round cap (see [`Exact::settles`]).
+    #[serde(default)]
+    pub settle: bool,
+    /// The widest timing interval (half-width, ratio units) they settle.
+    #[serde(default = "default_settle_within")]
+    pub settle_within: f64,
+}
+
+fn default_settle_within() -> f64 {
+    0.05
 }
 
 impl Exact {
+    /// Whether a gated timing comparison left inconclusive at the round cap
+    /// is settled by the stratum's exact totals: settling is on, the
+    /// interval `[low, high]` contains no change (1) and is at most
+    /// `settle_within` wide either side. An interval that excludes 1 is
+    /// evidence of a change the instruction counts do not show, and a wider
+    /// one says too little; both stay inconclusive.
+    pub fn settles(&self, low: f64, high: f64) -> bool {
+        self.settle && low <= 1.0 && high >= 1.0 && (high - low) / 2.0 <= self.settle_within
+    }
+
     /// The strata of `measured` that `[exact]` names, in `[exact]`'s order.
     pub fn strata_among(&self, measured: &[Stratum]) -> Vec<Stratum> {
         let named = self.strata.iter().copied();
@@ -149,6 +170,8 @@ impl Exact {
             strata: Vec::new(),
             threshold: 0.02,
             gated: false,
+            settle: false,
+            settle_within: default_settle_within(),
         }
     }
 }
@@ -160,6 +183,8 @@ impl Default for Exact {
             strata: vec![Stratum::Small, Stratum::Medium],
             threshold: 0.02,
             gated: true,
+            settle: true,
+            settle_within: 0.05,
         }
     }
 }
@@ -248,6 +273,8 @@ struct RawExact {
     strata: Vec<String>,
     threshold: f64,
     gated: bool,
+    settle: bool,
+    settle_within: f64,
 }
 
 #[derive(Deserialize)]
@@ -467,10 +494,18 @@ impl Gate {
                 format!("is {}, must lie in (0, 0.5)", raw.exact.threshold),
             ));
         }
+        if !(raw.exact.settle_within > 0.0 && raw.exact.settle_within < 0.5) {
+            return Err(invalid(
+                "exact.settle_within",
+                format!("is {}, must lie in (0, 0.5)", raw.exact.settle_within),
+            ));
+        }
         let exact = Exact {
             strata: exact_strata,
             threshold: raw.exact.threshold,
             gated: raw.exact.gated,
+            settle: raw.exact.settle,
+            settle_within: raw.exact.settle_within,
         };
         let h = raw.history;
         if !(h.min_magnitude > 0.0 && h.min_magnitude < 0.5) {
@@ -615,6 +650,11 @@ mod tests {
                 "threshold = -1\n# Whether",
                 "`micro.threshold`",
             ),
+            (
+                "settle_within = 0.05",
+                "settle_within = 0",
+                "`exact.settle_within` is 0, must lie in (0, 0.5)",
+            ),
         ];
         for (from, to, want) in cases {
             let err = err_of(from, to);
@@ -639,6 +679,25 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.starts_with("/nonexistent/perf-gate.toml: "), "{err}");
+    }
+
+    #[test]
+    fn exact_figures_settle_only_narrow_intervals_around_no_change() {
+        let exact = Gate::default().exact;
+        assert!(exact.settles(0.97, 1.03));
+        assert!(exact.settles(1.0, 1.08));
+        // Excludes no change: a timing effect the counts do not show.
+        assert!(!exact.settles(1.001, 1.03));
+        assert!(!exact.settles(0.95, 0.999));
+        // Wider than ±5%: says too little to be settled.
+        assert!(!exact.settles(0.94, 1.07));
+        let off = Exact {
+            settle: false,
+            ..exact
+        };
+        assert!(!off.settles(0.99, 1.01));
+        // Compare files written before settling read it as off.
+        assert!(!Exact::none().settles(0.99, 1.01));
     }
 
     #[test]

@@ -71,6 +71,25 @@ impl Metric {
         }
     }
 
+    /// Whether the metric measures how long the work took (time, cycles,
+    /// instructions from a PMU): what a stratum's exact instruction counts
+    /// and estimated cycles speak to, and so what they can settle.
+    pub fn timing(self) -> bool {
+        match self {
+            Metric::WallNs
+            | Metric::CpuNs
+            | Metric::Cycles
+            | Metric::Instructions
+            | Metric::CyclesPerByte => true,
+            Metric::Allocations
+            | Metric::AllocatedBytes
+            | Metric::PeakRssBytes
+            | Metric::PeakHeapBytes
+            | Metric::RssAnonPeakBytes
+            | Metric::RssFilePeakBytes => false,
+        }
+    }
+
     /// Unit of the metric; cycle metrics depend on the counter source.
     pub fn unit(self, source: CounterSource) -> String {
         match self {

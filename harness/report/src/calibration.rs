@@ -27,7 +27,7 @@ pub fn calibration_line(summary: Option<&CalibrationSummary>) -> String {
         })
         .collect();
     format!(
-        "calibrated {} at {} ({} compares per experiment on {}): A/A false alarms {}, inconclusive {}{}{}; intervals cover the pooled estimate in at least {} of compares; minimum detectable change ±{:.2}%",
+        "calibrated {} at {} ({} compares per experiment on {}): A/A false alarms {}, inconclusive {}{}{}{}; intervals cover the pooled estimate in at least {} of compares; minimum detectable change ±{:.2}%",
         s.created.get(..10).unwrap_or(&s.created),
         s.commit.get(..10).unwrap_or(&s.commit),
         s.k,
@@ -38,6 +38,14 @@ pub fn calibration_line(summary: Option<&CalibrationSummary>) -> String {
             .join(", "),
         rate(s.false_alarm_rate),
         rate(s.inconclusive_rate),
+        if s.settled_rate > 0.0 {
+            format!(
+                " (timing alone inconclusive in {}: exact figures settled the rest)",
+                rate(s.inconclusive_rate + s.settled_rate)
+            )
+        } else {
+            String::new()
+        },
         s.noop_false_alarm_rate.map_or(String::new(), |r| format!(
             ", layout no-op false alarms {}",
             rate(r)
@@ -58,8 +66,8 @@ pub fn calibration_text(file: &CalibrationFile) -> String {
     let _ = writeln!(out, "calibration of {}", file.summary.machine);
     let _ = writeln!(
         out,
-        "{:<20} {:>8} {:>11} {:>12} {:>9} {:>9} {:>9}",
-        "experiment", "compares", "regressions", "inconclusive", "cover", "truth", "mdc"
+        "{:<20} {:>8} {:>11} {:>12} {:>8} {:>9} {:>9} {:>9}",
+        "experiment", "compares", "regressions", "inconclusive", "settled", "cover", "truth", "mdc"
     );
     for e in &file.experiments {
         let name = match e.kind {
@@ -69,11 +77,12 @@ pub fn calibration_text(file: &CalibrationFile) -> String {
         let mdc = harness_analysis::calibration::median_min_detectable_change(e);
         let _ = writeln!(
             out,
-            "{:<20} {:>8} {:>11} {:>12} {:>9} {:>9} {:>8}",
+            "{:<20} {:>8} {:>11} {:>12} {:>8} {:>9} {:>9} {:>8}",
             name,
             e.compares.len(),
             e.regressions,
             e.inconclusive,
+            e.settled,
             rate(e.coverage_of_pooled),
             e.coverage_of_truth.map_or("-".into(), rate),
             if mdc.is_nan() {

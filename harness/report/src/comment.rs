@@ -13,10 +13,11 @@
 
 use crate::format::{change as pct, grouped, mib, per_byte_unit, short, value};
 use harness_model::compare::{
-    CompareFile, Comparison, ExactComparison, MicroComparison, PairedStats, Revision,
+    CompareFile, Comparison, ExactComparison, MicroComparison, PairedStats, Revision, Settlement,
     StratumComparison,
 };
 use harness_model::gate::Rounds;
+use harness_model::results::Metric;
 use harness_model::verdict::{GateOutcome, Verdict};
 use std::fmt::Write;
 
@@ -50,6 +51,38 @@ fn verdict_cell(v: Verdict, gated: bool) -> String {
         Verdict::Inconclusive => "⚠️",
     };
     format!("{mark} {}", v.as_str())
+}
+
+/// Whether `metric` of stratum `s` was settled by its exact figures.
+pub(crate) fn is_settled(s: &StratumComparison, metric: Metric) -> bool {
+    s.settled
+        .as_ref()
+        .is_some_and(|st| st.metrics.contains(&metric))
+}
+
+/// Gated timing that unchanged exact figures settled, in one sentence.
+pub(crate) fn settled_text(stratum: &str, st: &Settlement, within: f64) -> String {
+    let metrics: Vec<&str> = st.metrics.iter().map(|m| m.as_str()).collect();
+    let by: Vec<String> = st
+        .by
+        .iter()
+        .map(|f| format!("{} {}", f.metric.as_str().replace('_', " "), delta(f.ratio)))
+        .collect();
+    format!(
+        "{stratum}'s {} stayed inconclusive at the round cap with an interval around no change          (at most ±{:.1}%), and is settled by the exact figures: {}, all unchanged. It does          not hold the gate; a slowdown the instruction counts cannot show (cache,          scheduling) and smaller than that interval would go unseen.",
+        metrics.join(", "),
+        within * 100.0,
+        by.join(", "),
+    )
+}
+
+/// Gated comparisons settled by exact figures, over the compare.
+pub(crate) fn settled_count(file: &CompareFile) -> usize {
+    file.strata
+        .iter()
+        .filter_map(|s| s.settled.as_ref())
+        .map(|st| st.metrics.len())
+        .sum()
 }
 
 /// What a gated verdict is about, for the summary line.
@@ -173,12 +206,21 @@ fn summary_line(file: &CompareFile) -> String {
     let body = match file.outcome {
         GateOutcome::Pass => {
             let improved = gated_with(file, Verdict::Improved).len();
+            let settled = settled_count(file);
             format!(
-                "**perf gate: ✅ pass** — {} strata, {} gated comparisons, no regression{}",
+                "**perf gate: ✅ pass** — {} strata, {} gated comparisons, no regression{}{}",
                 file.strata.len(),
                 gated_count(file),
                 if improved > 0 {
                     format!(", {improved} improved")
+                } else {
+                    String::new()
+                },
+                if settled > 0 {
+                    format!(
+                        ", {settled} inconclusive timing comparison{} settled by the exact figures",
+                        if settled == 1 { "" } else { "s" }
+                    )
                 } else {
                     String::new()
                 }
@@ -265,7 +307,11 @@ fn stratum_table(out: &mut String, file: &CompareFile, s: &StratumComparison) {
             v(c.base.mad),
             v(c.head.median),
             v(c.head.mad),
-            verdict_cell(c.verdict, c.gated),
+            if is_settled(s, m.metric) {
+                "⚖️ inconclusive, settled".to_string()
+            } else {
+                verdict_cell(c.verdict, c.gated)
+            },
         );
     }
     if !s.metrics_not_compared.is_empty() {
@@ -291,6 +337,10 @@ fn stratum_table(out: &mut String, file: &CompareFile, s: &StratumComparison) {
     }
     if let Some(n) = &s.needed {
         let _ = writeln!(out, "\n⚠️ {}", needed_text(s.stratum.as_str(), n));
+    }
+    if let Some(st) = &s.settled {
+        let within = file.method.gate.exact.settle_within;
+        let _ = writeln!(out, "\n⚖️ {}", settled_text(s.stratum.as_str(), st, within));
     }
 }
 

@@ -127,7 +127,10 @@ fn verdict_counts(file: &CompareFile, s: Option<&StratumComparison>) -> String {
 
 fn outcome_meaning(outcome: GateOutcome) -> &'static str {
     match outcome {
-        GateOutcome::Pass => "no gated comparison regressed or stayed inconclusive",
+        GateOutcome::Pass => {
+            "no gated comparison regressed or stayed inconclusive (timing that unchanged exact \
+             figures settled excepted)"
+        }
         GateOutcome::Regression => "at least one gated comparison regressed",
         GateOutcome::FindingsChanged => "the two sides' findings differ and that was not allowed",
         GateOutcome::Inconclusive => {
@@ -323,6 +326,10 @@ fn stratum_section(
     }
     if let Some(n) = &st.needed {
         s.paragraph(crate::comment::needed_text(name, n));
+    }
+    if let Some(settled) = &st.settled {
+        let within = file.method.gate.exact.settle_within;
+        s.paragraph(crate::comment::settled_text(name, settled, within));
     }
     let confidence = file.method.gate.statistics.confidence * 100.0;
     let ci_header = format!("{confidence:.0}% CI");
