@@ -162,3 +162,45 @@ fn profile_a_stratum_then_diff_it_and_leak_no_secret() {
         }
     }
 }
+
+#[test]
+fn two_exact_runs_of_one_build_count_the_same_instructions() {
+    // Both at once, as bench-compare runs its two sides: the hash seeds
+    // are fixed in `profile-scan`, so neither the other process nor this
+    // one's own randomness (ASLR, seeds) may move a single instruction.
+    let root = default_root();
+    build(&Stratum::Small.test_spec(), &root).expect("test corpus builds");
+    let dir = tempfile::tempdir().unwrap();
+    let root_s = root.to_string_lossy().into_owned();
+    let totals: Vec<Vec<u64>> = std::thread::scope(|scope| {
+        let runs: Vec<_> = ["a", "b"]
+            .into_iter()
+            .map(|label| {
+                let out = dir.path().join(label);
+                let root_s = &root_s;
+                scope.spawn(move || {
+                    let o = harness(&[
+                        "profile",
+                        "--strata",
+                        "small",
+                        "--test-size",
+                        "--corpora",
+                        root_s,
+                        "--out",
+                        &out.to_string_lossy(),
+                        "--label",
+                        label,
+                        "--no-sampled",
+                        "--no-cache-sim",
+                    ]);
+                    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+                    let p = read_profile(&out.join(format!("{label}-small/profile.json"))).unwrap();
+                    p.exact.expect("exact side").totals
+                })
+            })
+            .collect();
+        runs.into_iter().map(|r| r.join().unwrap()).collect()
+    });
+    assert_eq!(totals[0], totals[1]);
+    assert!(totals[0][0] > 0);
+}
