@@ -140,6 +140,8 @@ pub enum DriveError {
     Analysis(#[from] CompareError),
     #[error("writing the outputs: {0}")]
     Write(String),
+    #[error("{path}: not a compare's input.json: {reason}")]
+    Input { path: PathBuf, reason: String },
 }
 
 /// Both servers' greetings must describe one machine and one set of
@@ -605,6 +607,25 @@ pub fn side_findings<'a>(
         count: seen.iter().map(|(_, _, n)| n).sum(),
         truth_diffs,
     })
+}
+
+/// `harness rejudge`: the analysis of a compare's recorded rounds (`input`,
+/// its `input.json`) run again under `gate`, and every output written into
+/// `out`; no process runs. What the same rounds say under another gate or
+/// a newer analysis (with one caveat the caller must state: a compare
+/// stops adding rounds once its verdict stands, so rounds a different
+/// verdict would have asked for are not there). Returns the new file and
+/// the comment's summary line.
+pub fn rejudge(input: &Path, gate: &Gate, out: &Path) -> Result<(CompareFile, String), DriveError> {
+    let bad = |reason: String| DriveError::Input {
+        path: input.to_owned(),
+        reason,
+    };
+    let text = std::fs::read_to_string(input).map_err(|e| bad(e.to_string()))?;
+    let recorded: CompareInput = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
+    let file = analyze(&recorded, gate)?;
+    let (_, summary) = write_outputs(out, &recorded, &file)?;
+    Ok((file, summary))
 }
 
 /// compare.json, the raw input (input.json, from which the same analysis

@@ -159,6 +159,19 @@ enum Command {
     /// statistics, the gate (exit 0 pass, 1 regression, 2 error, 3
     /// inconclusive); `cargo xtask bench-compare` builds the two sides.
     Compare(Box<CompareArgs>),
+    /// Judge a compare's recorded rounds again (its input.json) under a
+    /// gate, without measuring: writes compare.json, comment.md and
+    /// report.html into OUT (exit codes as for compare).
+    Rejudge {
+        /// The compare's input.json.
+        input: PathBuf,
+        /// The gate's configuration.
+        #[arg(long, default_value = "perf-gate.toml")]
+        gate: PathBuf,
+        /// Output folder (default: the input's folder).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Answer measurement requests over stdin, one JSON line each (the A/B
     /// compare's resident side; see `harness::serve`).
     Serve(ServeArgs),
@@ -689,6 +702,20 @@ fn compare(args: CompareArgs) -> anyhow::Result<std::process::ExitCode> {
     ))
 }
 
+fn rejudge(
+    input: &Path,
+    gate: &Path,
+    out: Option<PathBuf>,
+) -> anyhow::Result<std::process::ExitCode> {
+    let gate = harness_model::gate::Gate::read(gate)?;
+    let out = out.unwrap_or_else(|| input.parent().unwrap_or(Path::new(".")).to_path_buf());
+    let (file, summary) = harness::compare::rejudge(input, &gate, &out)?;
+    println!("{summary}");
+    Ok(std::process::ExitCode::from(
+        u8::try_from(file.exit_code).unwrap_or(2),
+    ))
+}
+
 fn main() -> std::process::ExitCode {
     // Before anything seeds a hash map (argument parsing included).
     if std::env::args_os()
@@ -700,6 +727,7 @@ fn main() -> std::process::ExitCode {
     let ok = |()| std::process::ExitCode::SUCCESS;
     let result = match Cli::parse().command {
         Command::Compare(args) => compare(*args),
+        Command::Rejudge { input, gate, out } => rejudge(&input, &gate, out),
         Command::Run { job: Some(job), .. } => RunArgs::read_job(&job)
             .map_err(anyhow::Error::from)
             .and_then(|args| run(&args))

@@ -741,6 +741,19 @@ fn unchanged_exact_figures_settle_inconclusive_timing_at_the_cap() {
     assert!(improved.strata[0].settled.is_none());
     assert_eq!(improved.outcome, GateOutcome::Inconclusive);
 
+    // Settled timing is not what holds a compare that stays inconclusive:
+    // the summary names the stratum that does.
+    let mut mixed = noisy_at_cap(cap, 0.0, Some(1_000_000));
+    let mut other = input(&[scenario(Stratum::Small, 0.0, 0.3)], 11, cap, Vec::new());
+    mixed.strata.push(other.strata.remove(0));
+    let file = analyze(&mixed, &gate).unwrap();
+    assert!(file.strata[0].settled.is_some());
+    assert_eq!(file.outcome, GateOutcome::Inconclusive);
+    let comment = render_comment(&file);
+    let first = comment.lines().next().unwrap();
+    assert!(first.contains("small cpu_ns"), "{first}");
+    assert!(!first.contains("medium cpu_ns"), "{first}");
+
     // Switched off, the timing decides alone again.
     let mut off = gate.clone();
     off.exact.settle = false;

@@ -167,10 +167,24 @@ pub fn analyze_replicated(
         return a;
     }
     let two = replicated::two_level_bootstrap(&clusters, bootstrap);
-    a.ci = two.ci;
-    a.min_detectable_change = min_detectable_change(&two.ci);
+    // With few pairs the bootstrap alone is too sure of their spread; the
+    // t floor widens the interval (and raises the p-value) where it is.
+    let (ci, p_value) =
+        match replicated::few_pairs_floor(&clusters, a.median_ratio, bootstrap.level) {
+            Some(floor) => (
+                Interval {
+                    low: two.ci.low.min(floor.ci.low),
+                    high: two.ci.high.max(floor.ci.high),
+                    level: two.ci.level,
+                },
+                two.p_value.max(floor.p_value),
+            ),
+            None => (two.ci, two.p_value),
+        };
+    a.ci = ci;
+    a.min_detectable_change = min_detectable_change(&ci);
     // One round per pair leaves no within-pair variance to split against.
-    a.replicated = Some((two.p_value, replicated::components(&clusters)));
+    a.replicated = Some((p_value, replicated::components(&clusters)));
     a
 }
 

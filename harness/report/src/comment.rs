@@ -131,9 +131,11 @@ fn exact_what(e: &ExactComparison) -> String {
 pub(crate) fn gated_with(file: &CompareFile, verdict: Verdict) -> Vec<Finding> {
     let mut out = Vec::new();
     for s in &file.strata {
+        // A settled metric stays inconclusive in the file but holds no gate.
         let metrics = s
             .metrics
             .iter()
+            .filter(|m| !(verdict == Verdict::Inconclusive && is_settled(s, m.metric)))
             .map(|m| (m.metric.as_str().to_string(), &m.comparison));
         let stages = s
             .stages
@@ -245,7 +247,9 @@ fn summary_line(file: &CompareFile) -> String {
                 .iter()
                 .filter(|s| {
                     s.metrics.iter().any(|m| {
-                        m.comparison.gated && m.comparison.verdict == Verdict::Inconclusive
+                        m.comparison.gated
+                            && m.comparison.verdict == Verdict::Inconclusive
+                            && !is_settled(s, m.metric)
                     })
                 })
                 .collect();
