@@ -18,6 +18,32 @@ fn harness(args: &[&str]) -> Output {
         .expect("harness runs")
 }
 
+/// `harness profile` of the test-size small stratum from `root` into `out`
+/// under `label`, with `extra` flags; fails the test if it fails.
+fn profile_small(root: &Path, out: &Path, label: &str, extra: &[&str]) {
+    let (root, out) = (root.to_string_lossy(), out.to_string_lossy());
+    let mut args = vec![
+        "profile",
+        "--strata",
+        "small",
+        "--test-size",
+        "--corpora",
+        &root,
+        "--out",
+        &out,
+        "--label",
+        label,
+        "--no-cache-sim",
+    ];
+    args.extend_from_slice(extra);
+    let o = harness(&args);
+    assert!(
+        o.status.success(),
+        "harness profile failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
 /// Every planted secret's bytes, read from its blob at its offset.
 fn planted_secrets(repo: &Path, manifest: &corpora::manifest::Manifest) -> Vec<String> {
     manifest
@@ -45,31 +71,18 @@ fn profile_a_stratum_then_diff_it_and_leak_no_secret() {
     let built = build(&Stratum::Small.test_spec(), &root).expect("test corpus builds");
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("profiles");
-    let root_s = root.to_string_lossy().into_owned();
-    let out_s = out.to_string_lossy().into_owned();
-    let o = harness(&[
-        "profile",
-        "--strata",
-        "small",
-        "--test-size",
-        "--corpora",
-        &root_s,
-        "--out",
-        &out_s,
-        "--label",
+    profile_small(
+        &root,
+        &out,
         "t",
-        "--commit",
-        "0123456789abcdef",
-        "--warmup",
-        "1",
-        "--min-seconds",
-        "1",
-        "--no-cache-sim",
-    ]);
-    assert!(
-        o.status.success(),
-        "harness profile failed: {}",
-        String::from_utf8_lossy(&o.stderr)
+        &[
+            "--commit",
+            "0123456789abcdef",
+            "--warmup",
+            "1",
+            "--min-seconds",
+            "1",
+        ],
     );
     let folder = out.join("t-small");
     for f in [
@@ -171,29 +184,14 @@ fn two_exact_runs_of_one_build_count_the_same_instructions() {
     let root = default_root();
     build(&Stratum::Small.test_spec(), &root).expect("test corpus builds");
     let dir = tempfile::tempdir().unwrap();
-    let root_s = root.to_string_lossy().into_owned();
     let totals: Vec<Vec<u64>> = std::thread::scope(|scope| {
         let runs: Vec<_> = ["a", "b"]
             .into_iter()
             .map(|label| {
                 let out = dir.path().join(label);
-                let root_s = &root_s;
+                let root = &root;
                 scope.spawn(move || {
-                    let o = harness(&[
-                        "profile",
-                        "--strata",
-                        "small",
-                        "--test-size",
-                        "--corpora",
-                        root_s,
-                        "--out",
-                        &out.to_string_lossy(),
-                        "--label",
-                        label,
-                        "--no-sampled",
-                        "--no-cache-sim",
-                    ]);
-                    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+                    profile_small(root, &out, label, &["--no-sampled"]);
                     let p = read_profile(&out.join(format!("{label}-small/profile.json"))).unwrap();
                     p.exact.expect("exact side").totals
                 })
