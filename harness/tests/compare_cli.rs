@@ -90,6 +90,49 @@ fn a_build_against_itself_is_never_a_regression() {
         .map(|r| r.base_first)
         .collect();
     assert!(firsts.windows(2).all(|w| w[0] != w[1]), "{firsts:?}");
+
+    // Judged again from its recorded rounds under the same gate: the same
+    // file, the same exit code, and no process measured anything.
+    let again = dir.path().join("again");
+    let o = Command::new(BIN)
+        .arg("rejudge")
+        .arg(out.join("input.json"))
+        .arg("--gate")
+        .arg(&gate)
+        .arg("--out")
+        .arg(&again)
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        code,
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(read_compare(&again.join("compare.json")).unwrap(), file);
+    assert!(again.join("comment.md").exists());
+}
+
+#[test]
+fn rejudge_names_an_input_it_cannot_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let gate = quick_gate(dir.path());
+    let broken = dir.path().join("input.json");
+    std::fs::write(&broken, "{\"created\": 3}").unwrap();
+    for input in [dir.path().join("absent.json"), broken] {
+        let o = Command::new(BIN)
+            .arg("rejudge")
+            .arg(&input)
+            .arg("--gate")
+            .arg(&gate)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2));
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert!(e.contains(&*input.to_string_lossy()), "{e}");
+        assert!(e.contains("not a compare's input.json"), "{e}");
+    }
+    assert!(!dir.path().join("compare.json").exists());
 }
 
 #[test]

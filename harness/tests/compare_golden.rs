@@ -719,7 +719,9 @@ fn unchanged_exact_figures_settle_inconclusive_timing_at_the_cap() {
     assert!(more_rounds(&settled, &gate).is_empty());
     let comment = render_comment(&settled);
     assert!(
-        comment.contains("settled by the exact figures"),
+        comment.contains(
+            "interval around no change (at most ±5.0%), and is settled by the exact figures"
+        ),
         "{comment}"
     );
     // The file keeps the settlement.

@@ -89,8 +89,9 @@ pub fn own_exact(
         anyhow::bail!("{}: this harness cannot profile", bin.display());
     };
     eprintln!(
-        "bench: exact end-to-end figures of {} strata in {:.0} s",
+        "xtask: exact end-to-end figures of {} strata of {} in {:.0} s",
         figures.len(),
+        side.commit.get(..10).unwrap_or(&side.commit),
         started.elapsed().as_secs_f64()
     );
     Ok(figures

@@ -646,12 +646,7 @@ fn gated_verdicts<'a>(
     strata
         .iter()
         .flat_map(|s| {
-            let settled = |m: &&MetricComparison| {
-                s.settled
-                    .as_ref()
-                    .is_some_and(|st| st.metrics.contains(&m.metric))
-            };
-            let metrics = s.metrics.iter().filter(move |m| !settled(m));
+            let metrics = s.metrics.iter().filter(|m| !s.is_settled(m.metric));
             let metrics = metrics.map(|m| &m.comparison);
             metrics.chain(s.stages.iter().map(|st| &st.comparison))
         })

@@ -323,6 +323,15 @@ pub struct StratumComparison {
     pub series: Vec<RoundPoint>,
 }
 
+impl StratumComparison {
+    /// Whether unchanged exact figures settled `metric` (see [`Settlement`]).
+    pub fn is_settled(&self, metric: Metric) -> bool {
+        self.settled
+            .as_ref()
+            .is_some_and(|st| st.metrics.contains(&metric))
+    }
+}
+
 /// Gated timing of one stratum left inconclusive at its round cap and
 /// settled by the stratum's unchanged exact totals (the gate's `[exact]`
 /// `settle`): these metrics keep their inconclusive verdict, but do not

@@ -17,7 +17,6 @@ use harness_model::compare::{
     StratumComparison,
 };
 use harness_model::gate::Rounds;
-use harness_model::results::Metric;
 use harness_model::verdict::{GateOutcome, Verdict};
 use std::fmt::Write;
 
@@ -53,13 +52,6 @@ fn verdict_cell(v: Verdict, gated: bool) -> String {
     format!("{mark} {}", v.as_str())
 }
 
-/// Whether `metric` of stratum `s` was settled by its exact figures.
-pub(crate) fn is_settled(s: &StratumComparison, metric: Metric) -> bool {
-    s.settled
-        .as_ref()
-        .is_some_and(|st| st.metrics.contains(&metric))
-}
-
 /// Gated timing that unchanged exact figures settled, in one sentence.
 pub(crate) fn settled_text(stratum: &str, st: &Settlement, within: f64) -> String {
     let metrics: Vec<&str> = st.metrics.iter().map(|m| m.as_str()).collect();
@@ -69,7 +61,10 @@ pub(crate) fn settled_text(stratum: &str, st: &Settlement, within: f64) -> Strin
         .map(|f| format!("{} {}", f.metric.as_str().replace('_', " "), delta(f.ratio)))
         .collect();
     format!(
-        "{stratum}'s {} stayed inconclusive at the round cap with an interval around no change          (at most ±{:.1}%), and is settled by the exact figures: {}, all unchanged. It does          not hold the gate; a slowdown the instruction counts cannot show (cache,          scheduling) and smaller than that interval would go unseen.",
+        "{stratum}'s {} stayed inconclusive at the round cap with an interval around no change \
+         (at most ±{:.1}%), and is settled by the exact figures: {}, all unchanged. It does \
+         not hold the gate; a slowdown the instruction counts cannot show (cache, \
+         scheduling) and smaller than that interval would go unseen.",
         metrics.join(", "),
         within * 100.0,
         by.join(", "),
@@ -135,7 +130,7 @@ pub(crate) fn gated_with(file: &CompareFile, verdict: Verdict) -> Vec<Finding> {
         let metrics = s
             .metrics
             .iter()
-            .filter(|m| !(verdict == Verdict::Inconclusive && is_settled(s, m.metric)))
+            .filter(|m| !(verdict == Verdict::Inconclusive && s.is_settled(m.metric)))
             .map(|m| (m.metric.as_str().to_string(), &m.comparison));
         let stages = s
             .stages
@@ -249,7 +244,7 @@ fn summary_line(file: &CompareFile) -> String {
                     s.metrics.iter().any(|m| {
                         m.comparison.gated
                             && m.comparison.verdict == Verdict::Inconclusive
-                            && !is_settled(s, m.metric)
+                            && !s.is_settled(m.metric)
                     })
                 })
                 .collect();
@@ -311,7 +306,7 @@ fn stratum_table(out: &mut String, file: &CompareFile, s: &StratumComparison) {
             v(c.base.mad),
             v(c.head.median),
             v(c.head.mad),
-            if is_settled(s, m.metric) {
+            if s.is_settled(m.metric) {
                 "⚖️ inconclusive, settled".to_string()
             } else {
                 verdict_cell(c.verdict, c.gated)
