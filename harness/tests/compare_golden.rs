@@ -606,6 +606,58 @@ fn between_process_effects_widen_the_interval_instead_of_alarming() {
 }
 
 #[test]
+fn pairs_that_repeat_a_layout_count_as_one_draw() {
+    // Eight pairs ran four layout variants (`k mod 4`): each variant moves
+    // head by its own fixed amount, the pairs of one variant agree. Eight
+    // independent pairs would make that look like a +1.6% change; four
+    // draws of the layout effect cannot tell it from none.
+    let mut gate = quick_gate();
+    gate.replication.layouts = 4;
+    let layout = [0.03, -0.002, 0.028, 0.008];
+    let effects: Vec<f64> = (0..8).map(|k| layout[k % 4] + 0.0005 * k as f64).collect();
+    let shared = replicated_input(&effects, 10, 11);
+    let mut distinct = shared.clone();
+    for p in &mut distinct.processes {
+        p.layout = p.index;
+    }
+    let cpu = |file: &CompareFile| {
+        file.strata[0]
+            .metrics
+            .iter()
+            .find(|m| m.metric == Metric::CpuNs)
+            .unwrap()
+            .comparison
+            .clone()
+    };
+    let by_layout = analyze(&shared, &gate).unwrap();
+    let by_pair = analyze(&distinct, &gate).unwrap();
+    let (l, p) = (cpu(&by_layout), cpu(&by_pair));
+    let (lp, pp) = (l.paired.as_ref().unwrap(), p.paired.as_ref().unwrap());
+    assert_eq!((lp.processes, pp.processes), (8, 8));
+    assert!(
+        pp.ci.low > 1.0,
+        "eight draws exclude no change: {:?}",
+        pp.ci
+    );
+    assert!(lp.ci.low < 1.0 && lp.ci.high > 1.0, "{:?}", lp.ci);
+    assert!(lp.p_value > pp.p_value, "{lp:?} {pp:?}");
+    assert_eq!(l.verdict, Verdict::Inconclusive);
+    // What would settle it needs layout variants, not only pairs: the
+    // eight pairs already ran all four.
+    let n = by_layout.strata[0].needed.as_ref().unwrap();
+    assert!(n.more_processes > 0, "{n:?}");
+    assert_eq!(n.layouts_needed, Some(4 + n.more_processes), "{n:?}");
+    let text = render_comment(&by_layout);
+    assert!(
+        text.contains(&format!(
+            "each with a layout variant of its own (`[replication] layouts = {}`)",
+            4 + n.more_processes
+        )),
+        "{text}"
+    );
+}
+
+#[test]
 fn a_real_change_survives_replication() {
     let gate = quick_gate();
     let effects = [0.05, 0.046, 0.054, 0.049, 0.052];

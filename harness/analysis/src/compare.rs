@@ -20,8 +20,8 @@ use harness_model::WorkloadId;
 use harness_model::compare::{
     CompareFile, CompareInput, Comparison, ExactComparison, ExactFigures, ExactMetric,
     FindingsCheck, Method, MetricComparison, MicroComparison, MicroPair, Needed, PMethod,
-    PairedStats, Round, RoundOrder, RoundPoint, Settlement, SettlingFigure, StageComparison,
-    StratumComparison, StratumPairs, compare_schema,
+    PairedStats, ProcessPair, Round, RoundOrder, RoundPoint, Settlement, SettlingFigure,
+    StageComparison, StratumComparison, StratumPairs, compare_schema,
 };
 use harness_model::gate::Gate;
 use harness_model::micro::{Instrument, MicroResult};
@@ -104,7 +104,7 @@ fn comparison(
     stratum: &WorkloadId,
     what: &str,
     values: [Vec<f64>; 2],
-    pairs: Option<(Pairs, &[usize])>,
+    pairs: Option<(Pairs, Units)>,
     gated: bool,
     gate: &Gate,
 ) -> Result<Comparison, CompareError> {
@@ -118,10 +118,7 @@ fn comparison(
     let (base, head) = (base.map_err(samples_err)?, head.map_err(samples_err)?);
     let (paired, verdict) = match pairs {
         // Decided after the correction.
-        Some((pairs, process)) => (
-            Some(paired_stats(&pairs, process, b)),
-            Verdict::Inconclusive,
-        ),
+        Some((pairs, units)) => (Some(paired_stats(&pairs, units, b)), Verdict::Inconclusive),
         None => (
             None,
             verdict::deterministic(base.median, head.median, gate.statistics.threshold),
@@ -139,9 +136,10 @@ fn comparison(
 
 /// Paired statistics before correction: `p_adjusted` holds the raw p-value
 /// until [`correct`] replaces it. With rounds from two or more process
-/// pairs, the interval and p-value are the two-level bootstrap's.
-fn paired_stats(pairs: &Pairs, process: &[usize], b: Bootstrap) -> PairedStats {
-    let a = paired::analyze_replicated(pairs, process, b);
+/// pairs, the interval and p-value are the two-level bootstrap's and the
+/// few-pairs floor's.
+fn paired_stats(pairs: &Pairs, units: Units, b: Bootstrap) -> PairedStats {
+    let a = paired::analyze_replicated(pairs, units.process, |p| units.layout_of(p), b);
     let (p_method, p_value, between_process_share) = match a.replicated {
         Some((p, c)) => (PMethod::Bootstrap, p, c.map(|c| c.between_share)),
         None => (a.test.method, a.test.p_value, None),
@@ -163,6 +161,25 @@ fn paired_stats(pairs: &Pairs, process: &[usize], b: Bootstrap) -> PairedStats {
 /// The process pair of each counted round, in round order.
 fn processes_of(rounds: &[&Round]) -> Vec<usize> {
     rounds.iter().map(|r| r.process).collect()
+}
+
+/// What the rounds were replicated over: each counted round's process pair
+/// and the compare's record of the pairs (their layout variants).
+#[derive(Clone, Copy)]
+struct Units<'a> {
+    process: &'a [usize],
+    pairs: &'a [ProcessPair],
+}
+
+impl Units<'_> {
+    /// The layout variant process pair `index` ran; `None` for inputs that
+    /// did not record it.
+    fn layout_of(&self, index: usize) -> Option<usize> {
+        self.pairs
+            .iter()
+            .find(|p| p.index == index)
+            .map(|p| p.layout)
+    }
 }
 
 /// Per-metric values of one side, or the index of a round lacking the metric.
@@ -229,7 +246,15 @@ fn compare_metric(
             stratum,
             metric.as_str(),
             [base_values, head_values],
-            pairs.map(|p| (p, process.as_slice())),
+            pairs.map(|p| {
+                (
+                    p,
+                    Units {
+                        process: &process,
+                        pairs: &input.processes,
+                    },
+                )
+            }),
             gated,
             gate,
         )?,
@@ -263,6 +288,7 @@ fn compare_stage(
     rounds: &[&Round],
     stage: &str,
     clock: StageClock,
+    input: &CompareInput,
     gate: &Gate,
 ) -> Result<StageComparison, CompareError> {
     let per_byte = |it: &Iteration| clock.per_byte(stage_wall(it, stage), sp.bytes);
@@ -279,7 +305,15 @@ fn compare_stage(
             &sp.stratum,
             &format!("stage {stage}"),
             [base_values, head_values],
-            pairs.map(|p| (p, process.as_slice())),
+            pairs.map(|p| {
+                (
+                    p,
+                    Units {
+                        process: &process,
+                        pairs: &input.processes,
+                    },
+                )
+            }),
             gate.metrics.gate_stages,
             gate,
         )?,
@@ -311,7 +345,7 @@ fn compare_stratum(
     let (stage_list, stages_not_compared) = stage_names(&rounds);
     let stages = stage_list
         .iter()
-        .map(|s| compare_stage(sp, &rounds, s, clock, gate))
+        .map(|s| compare_stage(sp, &rounds, s, clock, input, gate))
         .collect::<Result<Vec<_>, _>>()?;
     let series = sp
         .rounds
@@ -418,11 +452,13 @@ fn explain(strata: &mut [StratumComparison], input: &CompareInput, gate: &Gate) 
     } else {
         input.processes.iter().map(|p| p.setup_seconds).sum::<f64>() / input.processes.len() as f64
     };
-    // z of the gate's two-sided level (1.96 at 95%), by the normal quantile.
-    let z = normal_quantile(0.5 + gate.statistics.confidence / 2.0);
     for (s, sp) in strata.iter_mut().zip(&input.strata) {
         let rounds = counted(sp);
         let process = processes_of(&rounds);
+        let units = Units {
+            process: &process,
+            pairs: &input.processes,
+        };
         let widest = s
             .metrics
             .iter()
@@ -440,8 +476,20 @@ fn explain(strata: &mut [StratumComparison], input: &CompareInput, gate: &Gate) 
         else {
             continue;
         };
-        let Some(clusters) = Clusters::new(&paired.ratios, &process) else {
+        let Some(pairs) = Clusters::new(&paired.ratios, &process) else {
             continue;
+        };
+        // Plan over the units the floor judged: layout variants where
+        // pairs repeat them.
+        let pairs = pairs.with_layouts(|p| units.layout_of(p));
+        let clusters = pairs.by_layout();
+        let design = replicated::Design {
+            processes: pairs.len(),
+            clusters: clusters.len(),
+            // Sampled layouts bound what new pairs can add: the variants
+            // the gate builds.
+            layouts: (pairs.layout_variants() > 1)
+                .then(|| gate.replication.layouts.max(pairs.layout_variants())),
         };
         let components = replicated::components(&clusters).unwrap_or_else(|| {
             // One pair: every round is a replicate of the same process.
@@ -456,7 +504,7 @@ fn explain(strata: &mut [StratumComparison], input: &CompareInput, gate: &Gate) 
                 rounds_per_process: logs.len() as f64,
             }
         });
-        let plan = replicated::needed(&components, clusters.len(), target, z);
+        let plan = replicated::needed(&components, design, target, gate.statistics.confidence);
         let round_seconds = {
             let mut v: Vec<f64> = rounds
                 .iter()
@@ -465,22 +513,17 @@ fn explain(strata: &mut [StratumComparison], input: &CompareInput, gate: &Gate) 
             v.sort_by(f64::total_cmp);
             v.get(v.len() / 2).copied().unwrap_or(0.0)
         };
-        let seconds =
-            plan.more_processes as f64 * (setup + components.rounds_per_process * round_seconds);
+        let rounds_per_pair = rounds.len() as f64 / pairs.len().max(1) as f64;
+        let seconds = plan.more_processes as f64 * (setup + rounds_per_pair * round_seconds);
         s.needed = Some(Needed {
             metric,
             target_half_width: plan.target_half_width,
             more_processes: plan.more_processes,
             more_rounds_per_process: plan.more_rounds_per_process,
             seconds,
+            layouts_needed: plan.layouts_needed,
         });
     }
-}
-
-/// Inverse of the standard normal distribution function.
-fn normal_quantile(p: f64) -> f64 {
-    use statrs::distribution::{ContinuousCDF, Normal};
-    Normal::standard().inverse_cdf(p.clamp(1e-12, 1.0 - 1e-12))
 }
 
 /// The exact end-to-end figures of both sides, compared exactly: each

@@ -149,19 +149,24 @@ pub fn analyze(pairs: &Pairs, bootstrap: Bootstrap) -> PairedAnalysis {
 }
 
 /// As [`analyze`], for pairs that ran in several process pairs (`process`
-/// names each pair's, in order): with two or more, the interval and the
-/// p-value come from the two-level bootstrap (process pairs, then rounds),
-/// so they cover the variance between processes, which the rounds of one
-/// pair cannot show. The signed-rank statistic is kept for the record.
+/// names each pair's, in order; `layout_of` the layout variant a process
+/// pair ran, where known): with two or more, the interval and the p-value
+/// come from the two-level bootstrap (process pairs, then rounds) and the
+/// few-pairs floor over the independent clusters (pairs, or layout
+/// variants where pairs share them), so they cover the variance between
+/// processes and layouts, which the rounds of one pair cannot show. The
+/// signed-rank statistic is kept for the record.
 pub fn analyze_replicated(
     pairs: &Pairs,
     process: &[usize],
+    layout_of: impl Fn(usize) -> Option<usize>,
     bootstrap: Bootstrap,
 ) -> PairedAnalysis {
     let mut a = analyze(pairs, bootstrap);
     let Some(clusters) = Clusters::new(pairs.ratios.values(), process) else {
         return a;
     };
+    let clusters = clusters.with_layouts(layout_of);
     a.processes = clusters.len();
     if clusters.len() < 2 {
         return a;
@@ -169,8 +174,11 @@ pub fn analyze_replicated(
     let two = replicated::two_level_bootstrap(&clusters, bootstrap);
     // With few pairs the bootstrap alone is too sure of their spread; the
     // t floor widens the interval (and raises the p-value) where it is.
+    // Its units are layout variants where pairs repeat one: pairs k and
+    // k + layouts share their variant's effect.
+    let independent = clusters.by_layout();
     let (ci, p_value) =
-        match replicated::few_pairs_floor(&clusters, a.median_ratio, bootstrap.level) {
+        match replicated::few_pairs_floor(&independent, a.median_ratio, bootstrap.level) {
             Some(floor) => (
                 Interval {
                     low: two.ci.low.min(floor.ci.low),

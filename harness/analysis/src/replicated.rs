@@ -32,10 +32,16 @@ use statrs::statistics::{Data, OrderStatistics};
 
 /// Ratios grouped by the process pair they ran in: at least one value per
 /// cluster, every value finite and above zero (they come from validated
-/// pairs).
+/// pairs). Each cluster may name the code-layout variant its pair ran
+/// ([`Clusters::with_layouts`]); pairs that ran the same variant share its
+/// layout effect and are not independent of each other ([`Clusters::by_layout`]).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Clusters {
     ratios: Vec<Vec<f64>>,
+    /// The process label of each cluster, ascending.
+    labels: Vec<usize>,
+    /// The layout variant of each cluster, where known.
+    layouts: Vec<Option<usize>>,
 }
 
 impl Clusters {
@@ -59,7 +65,60 @@ impl Clusters {
                     .collect()
             })
             .collect();
-        Some(Clusters { ratios })
+        let layouts = vec![None; labels.len()];
+        Some(Clusters {
+            ratios,
+            labels,
+            layouts,
+        })
+    }
+
+    /// The same clusters, each naming the layout variant its process pair
+    /// ran (`layout_of(process label)`; `None` where unknown).
+    pub fn with_layouts(mut self, layout_of: impl Fn(usize) -> Option<usize>) -> Clusters {
+        self.layouts = self.labels.iter().map(|&l| layout_of(l)).collect();
+        self
+    }
+
+    /// Distinct layout variants the clusters name (0 when none is known).
+    pub fn layout_variants(&self) -> usize {
+        let mut v: Vec<usize> = self.layouts.iter().flatten().copied().collect();
+        v.sort_unstable();
+        v.dedup();
+        v.len()
+    }
+
+    /// The independent units: pairs that ran the same layout variant merged
+    /// into one cluster (their rounds pooled), because the variant's effect
+    /// is common to them and only a new variant is a new draw of it. Pairs
+    /// stay their own clusters when a layout is unknown or when all ran one
+    /// variant (then layout is fixed, not sampled, and cannot be clustered on).
+    pub fn by_layout(&self) -> Clusters {
+        let Some(known) = self.layouts.iter().copied().collect::<Option<Vec<usize>>>() else {
+            return self.clone();
+        };
+        let mut variants = known.clone();
+        variants.sort_unstable();
+        variants.dedup();
+        if variants.len() < 2 || variants.len() == known.len() {
+            return self.clone();
+        }
+        let ratios = variants
+            .iter()
+            .map(|v| {
+                known
+                    .iter()
+                    .zip(&self.ratios)
+                    .filter(|(l, _)| *l == v)
+                    .flat_map(|(_, r)| r.iter().copied())
+                    .collect()
+            })
+            .collect();
+        Clusters {
+            ratios,
+            layouts: variants.iter().map(|&v| Some(v)).collect(),
+            labels: variants,
+        }
     }
 
     /// Process pairs.
@@ -145,7 +204,7 @@ pub fn few_pairs_floor(c: &Clusters, center: f64, level: f64) -> Option<Replicat
     let var = medians.iter().map(|m| (m - mean).powi(2)).sum::<f64>() / (p - 1) as f64;
     let se = (var / p as f64).sqrt();
     let t = StudentsT::new(0.0, 1.0, (p - 1) as f64).ok()?;
-    let half = t.inverse_cdf(0.5 + level / 2.0) * se;
+    let half = critical_value(level, p) * se;
     let p_value = if se > 0.0 {
         (2.0 * t.cdf(-(mean / se).abs())).min(1.0)
     } else if mean == 0.0 {
@@ -228,6 +287,10 @@ pub struct Plan {
     pub more_processes: usize,
     /// `None`: rounds alone cannot reach the target.
     pub more_rounds_per_process: Option<usize>,
+    /// The layout variants the `more_processes` route needs, when that is
+    /// more than the gate builds: past them a new pair repeats a variant
+    /// and is no new draw of the layout effect.
+    pub layouts_needed: Option<usize>,
 }
 
 /// The interval half-width that would decide a change estimated at
@@ -240,31 +303,80 @@ pub fn target_half_width(estimate: f64, threshold: f64) -> Option<f64> {
     (h > 1e-6).then_some(h)
 }
 
-/// How many more process pairs (each with the current rounds per pair), or
-/// more rounds in each current pair, would bring the half-width of a 95%
-/// interval of the mean log-ratio to `target` at the measured components:
-/// `z² · (σ²_b / P + σ²_w / (P · n)) ≤ target²`. An approximation for
-/// planning (the verdict's interval is the bootstrap's, of the median).
-pub fn needed(c: &Components, processes: usize, target: f64, z: f64) -> Plan {
-    let p = processes.max(1) as f64;
+/// The two-sided critical value at `level` over `clusters` independent
+/// clusters: Student's t with `clusters − 1` degrees of freedom, as in
+/// [`few_pairs_floor`]; the normal quantile below two clusters (then the
+/// interval is over rounds) and in the limit.
+pub fn critical_value(level: f64, clusters: usize) -> f64 {
+    use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
+    let q = (0.5 + level / 2.0).clamp(0.5, 1.0 - 1e-12);
+    let normal = || Normal::standard().inverse_cdf(q);
+    // Past a million degrees of freedom t is the normal quantile to ten
+    // digits (and statrs' t inverse no longer converges quickly).
+    if !(2..=1_000_000).contains(&clusters) {
+        return normal();
+    }
+    StudentsT::new(0.0, 1.0, (clusters - 1) as f64).map_or_else(|_| normal(), |t| t.inverse_cdf(q))
+}
+
+/// The shape of a compare for planning: its process pairs, the
+/// independent clusters they form ([`Clusters::by_layout`]) and, when the
+/// clusters are layout variants, how many variants the gate builds.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Design {
+    pub processes: usize,
+    pub clusters: usize,
+    /// `None`: the clusters are process pairs, and every new pair is one.
+    pub layouts: Option<usize>,
+}
+
+/// How many more process pairs (each a new cluster with the current rounds
+/// per cluster), or more rounds in each current pair, would bring the
+/// half-width of the interval of the mean log-ratio at `level` to `target`
+/// at the measured components `c` of the design's clusters:
+/// `q(C)² · (σ²_b + σ²_w / n) / C ≤ target²`, `q` the [`critical_value`]
+/// at `C` clusters of `n` rounds. The same t and the same clusters as the
+/// few-pairs floor, so a plan that is followed narrows the floor too. An
+/// approximation for planning (the verdict's interval is the union of the
+/// bootstrap's and the floor's, around the median).
+pub fn needed(c: &Components, design: Design, target: f64, level: f64) -> Plan {
+    let clusters = design.clusters.max(1);
     let n = c.rounds_per_process.max(1.0);
-    let budget = (target / z).powi(2);
-    let per_process = c.between + c.within / n;
-    let more_processes = if per_process <= 0.0 {
-        0
-    } else {
-        ((per_process / budget).ceil() - p).max(0.0) as usize
+    let per_cluster = c.between + c.within / n;
+    let fits = |k: usize| {
+        let q = critical_value(level, k);
+        q * q * per_cluster / k as f64 <= target * target
     };
-    // With P fixed: σ²_w / (P · n') ≤ budget − σ²_b / P.
-    let room = budget - c.between / p;
+    // t falls towards the normal quantile as clusters grow, so the normal
+    // answer is a lower bound to search up from.
+    let z = critical_value(level, usize::MAX);
+    let lower = (z * z * per_cluster / (target * target)).ceil();
+    let mut wanted = if lower.is_finite() && lower < 1e9 {
+        (lower as usize).max(clusters)
+    } else {
+        1_000_000_000
+    };
+    while !fits(wanted) && wanted < 1_000_000_000 {
+        wanted += 1;
+    }
+    let more_clusters = wanted.saturating_sub(clusters);
+    let layouts_needed = design
+        .layouts
+        .filter(|&l| more_clusters > 0 && wanted > l)
+        .map(|_| wanted);
+    // With the clusters fixed: σ²_w / n' ≤ C · target² / q(C)² − σ²_b.
+    let q = critical_value(level, clusters);
+    let room = clusters as f64 * (target / q).powi(2) - c.between;
+    let pairs_per_cluster = design.processes.max(1) as f64 / clusters as f64;
     let more_rounds_per_process = (room > 0.0).then(|| {
-        let n_needed = (c.within / (p * room)).ceil();
-        (n_needed - n).max(0.0) as usize
+        let n_needed = (c.within / room).ceil();
+        ((n_needed - n).max(0.0) / pairs_per_cluster).ceil() as usize
     });
     Plan {
         target_half_width: target,
-        more_processes,
+        more_processes: more_clusters,
         more_rounds_per_process,
+        layouts_needed,
     }
 }
 
@@ -385,7 +497,15 @@ mod tests {
 
     #[test]
     fn plans_say_whether_rounds_can_help() {
-        let z = 1.96;
+        let level = 0.95;
+        let t3 = critical_value(level, 4);
+        assert!((t3 - 3.182446).abs() < 1e-5, "{t3}");
+        assert!((critical_value(level, 1) - 1.959964).abs() < 1e-5);
+        let design = Design {
+            processes: 4,
+            clusters: 4,
+            layouts: None,
+        };
         // Between-pair variance alone exceeds the budget at 4 pairs: rounds
         // cannot help, more pairs can.
         let c = Components {
@@ -394,10 +514,13 @@ mod tests {
             between_share: 0.2,
             rounds_per_process: 10.0,
         };
-        let plan = needed(&c, 4, 0.005, z);
+        let plan = needed(&c, design, 0.005, level);
         assert_eq!(plan.more_rounds_per_process, None);
-        // P' = z²(σ²_b + σ²_w/n) / h² = 3.8416 · (1e-4 + 4e-5) / 2.5e-5 = 21.5 → 22.
-        assert_eq!(plan.more_processes, 18);
+        assert_eq!(plan.layouts_needed, None);
+        // q(C)² (σ²_b + σ²_w/n) / C ≤ h²: per cluster 1.4e-4, h² 2.5e-5; the
+        // normal answer is 22 clusters, t(21) and t(22) miss, t(23) =
+        // 2.0687 gives 4.2795 · 1.4e-4 / 24 = 2.496e-5.
+        assert_eq!(plan.more_processes, 20);
         // Within-pair noise dominates: more rounds suffice.
         let c = Components {
             between: 0.0,
@@ -405,11 +528,61 @@ mod tests {
             between_share: 0.0,
             rounds_per_process: 10.0,
         };
-        let plan = needed(&c, 4, 0.005, z);
-        // n' = σ²_w / (P · h²/z²) = 4e-4 / (4 · 6.5077e-6) = 15.4 → 16.
-        assert_eq!(plan.more_rounds_per_process, Some(6));
+        let plan = needed(&c, design, 0.005, level);
+        // n' = σ²_w / (C · h² / t(3)²) = 4e-4 / (4 · 2.4685e-6) = 40.5 → 41.
+        assert_eq!(plan.more_rounds_per_process, Some(31));
+        // Eight pairs in four layout clusters: each cluster's rounds are
+        // split over two pairs, and more clusters need more variants.
+        let layouts = Design {
+            processes: 8,
+            clusters: 4,
+            layouts: Some(4),
+        };
+        let plan = needed(&c, layouts, 0.005, level);
+        assert_eq!(plan.more_rounds_per_process, Some(16));
+        let c = Components {
+            between: 0.01f64.powi(2),
+            ..c
+        };
+        let plan = needed(&c, layouts, 0.005, level);
+        assert_eq!(plan.more_processes, 20);
+        assert_eq!(plan.layouts_needed, Some(24));
         let close = |a: Option<f64>, b: f64| a.is_some_and(|a| (a - b).abs() < 1e-12);
         assert!(close(target_half_width(1.005, 0.02), 0.015));
         assert!(close(target_half_width(1.03, 0.02), 0.03));
+    }
+
+    #[test]
+    fn pairs_of_one_layout_are_one_cluster() {
+        // Eight pairs ran four variants (`k mod 4`): pairs k and k + 4 share
+        // their variant's effect.
+        let layout_effect = [1.03, 0.99, 1.025, 1.0];
+        let pairs: Vec<f64> = (0..8)
+            .map(|k| layout_effect[k % 4] * (1.0 + 0.001 * k as f64))
+            .collect();
+        let (r, g) = clustered(&pairs, 10, 0.003);
+        let c = Clusters::new(&r, &g).unwrap().with_layouts(|p| Some(p % 4));
+        let merged = c.by_layout();
+        assert_eq!((merged.len(), merged.rounds()), (4, 80));
+        assert_eq!(merged.ratios[1].len(), 20);
+        let by_pair = few_pairs_floor(&c, 1.01, 0.95).unwrap();
+        let by_layout = few_pairs_floor(&merged, 1.01, 0.95).unwrap();
+        // Four independent draws, t(3): wider than eight "independent" pairs.
+        assert!(
+            by_layout.ci.high - by_layout.ci.low > 1.5 * (by_pair.ci.high - by_pair.ci.low),
+            "{by_layout:?} {by_pair:?}"
+        );
+        assert!(by_layout.p_value > by_pair.p_value);
+        // Unknown, single or all-distinct layouts leave the pairs as they are.
+        let unknown = Clusters::new(&r, &g).unwrap();
+        assert_eq!(unknown.by_layout(), unknown);
+        let one = Clusters::new(&r, &g).unwrap().with_layouts(|_| Some(0));
+        assert_eq!(one.by_layout(), one);
+        let distinct = Clusters::new(&r, &g).unwrap().with_layouts(Some);
+        assert_eq!(distinct.by_layout(), distinct);
+        let partly = Clusters::new(&r, &g)
+            .unwrap()
+            .with_layouts(|p| (p != 3).then_some(p % 4));
+        assert_eq!(partly.by_layout(), partly);
     }
 }

@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 pub const COMPARE_SCHEMA_MAJOR: u32 = 1;
-pub const COMPARE_SCHEMA_MINOR: u32 = 2;
+pub const COMPARE_SCHEMA_MINOR: u32 = 3;
 
 /// The schema version written by this harness.
 pub fn compare_schema() -> SchemaVersion {
@@ -243,6 +243,12 @@ pub struct Needed {
     pub more_rounds_per_process: Option<usize>,
     /// Estimated time of the `more_processes` route (setup and rounds).
     pub seconds: f64,
+    /// Schema 1.3: the `[replication] layouts` the `more_processes` route
+    /// needs when that is more than the gate's (past them a new pair
+    /// repeats a layout variant and is no new draw of its effect); absent
+    /// when the gate's layouts suffice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layouts_needed: Option<usize>,
 }
 
 /// Both sides of one compared quantity and the verdict on it.

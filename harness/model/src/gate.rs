@@ -117,7 +117,7 @@ impl Default for Replication {
     fn default() -> Replication {
         Replication {
             processes: 4,
-            layouts: 4,
+            layouts: 8,
         }
     }
 }

@@ -355,8 +355,16 @@ pub(crate) fn needed_text(stratum: &str, n: &harness_model::compare::Needed) -> 
         }
         Some(_) => "",
     };
+    // Past the gate's layout variants a new pair repeats one, and the
+    // variants' effect is what the interval is waiting on.
+    let layouts = match n.layouts_needed {
+        Some(l) => {
+            format!(", each with a layout variant of its own (`[replication] layouts = {l}`)")
+        }
+        None => String::new(),
+    };
     format!(
-        "{stratum} is inconclusive on {}: deciding it needs an interval half-width of at most {:.2}%, about {} more process pair{} (≈{:.0} s at this compare's pace){rounds}{tail}.",
+        "{stratum} is inconclusive on {}: deciding it needs an interval half-width of at most {:.2}%, about {} more process pair{}{layouts} (≈{:.0} s at this compare's pace){rounds}{tail}.",
         n.metric.as_str(),
         100.0 * n.target_half_width,
         n.more_processes,
