@@ -713,6 +713,85 @@ fn exact_end_to_end_figures_gate_exactly() {
     assert!(same.exact.iter().all(|e| e.verdict == Verdict::Unchanged));
 }
 
+#[test]
+fn timing_past_the_threshold_needs_its_whole_interval_when_the_work_is_unchanged() {
+    // Six pairs, each with its own layout variant, read medium CPU time
+    // about +2.5%: the shape of a measured +0.97%-instruction change.
+    let gate = quick_gate();
+    let figures = |ir: u64| ExactFigures {
+        instructions: ir,
+        estimated_cycles: Some(ir + ir / 4),
+        stages: Vec::new(),
+    };
+    let with_exact = |effects: &[f64], head_ir: u64| {
+        let mut inp = replicated_input(effects, 10, 5);
+        for p in &mut inp.processes {
+            p.layout = p.index;
+        }
+        inp.exact = vec![ExactPair {
+            stratum: Stratum::Medium,
+            source: ExactSource::Callgrind,
+            base: figures(1_000_000),
+            head: figures(head_ir),
+        }];
+        inp
+    };
+    let cpu = |file: &CompareFile| {
+        file.strata[0]
+            .metrics
+            .iter()
+            .find(|m| m.metric == Metric::CpuNs)
+            .unwrap()
+            .comparison
+            .clone()
+    };
+    let near = [0.022, 0.031, 0.018, 0.027, 0.024, 0.029];
+    let file = analyze(&with_exact(&near, 1_009_700), &gate).unwrap();
+    let c = cpu(&file);
+    let ci = c.paired.as_ref().unwrap().ci;
+    assert!(ci.low > 1.0 && ci.low < 1.02, "{ci:?}");
+    assert_eq!(c.verdict, Verdict::Inconclusive);
+    assert_eq!(file.strata[0].uncorroborated, vec![Metric::CpuNs]);
+    assert_eq!(file.outcome, GateOutcome::Inconclusive);
+    // Not settled even at the cap: its interval excludes no change.
+    assert!(file.strata[0].settled.is_none());
+    // Deciding it needs the interval past the threshold, not past 1.
+    let n = file.strata[0].needed.as_ref().unwrap();
+    let past = c.paired.as_ref().unwrap().median_ratio - 1.02;
+    assert!((n.target_half_width - past).abs() < 1e-12, "{n:?}");
+    let comment = render_comment(&file);
+    assert!(
+        comment.contains("⚠️ inconclusive, exact figures unchanged"),
+        "{comment}"
+    );
+    assert!(
+        comment.contains(
+            "medium's cpu_ns moved past the threshold, but its exact figures are unchanged and its interval does not lie wholly beyond ±2.0%"
+        ),
+        "{comment}"
+    );
+    // Without exact figures, or with the work changed, timing decides as before.
+    let mut bare = with_exact(&near, 1_000_000);
+    bare.exact.clear();
+    assert_eq!(
+        cpu(&analyze(&bare, &gate).unwrap()).verdict,
+        Verdict::Regressed
+    );
+    let changed = analyze(&with_exact(&near, 1_030_000), &gate).unwrap();
+    assert_eq!(cpu(&changed).verdict, Verdict::Regressed);
+    assert!(changed.strata[0].uncorroborated.is_empty());
+    let mut off = gate.clone();
+    off.exact.corroborate = false;
+    let file = analyze(&with_exact(&near, 1_009_700), &off).unwrap();
+    assert_eq!(cpu(&file).verdict, Verdict::Regressed);
+    // A timing-only change whose whole interval clears the threshold stands.
+    let far = [0.052, 0.061, 0.048, 0.057, 0.054, 0.059];
+    let file = analyze(&with_exact(&far, 1_000_000), &gate).unwrap();
+    assert!(cpu(&file).paired.unwrap().ci.low > 1.02);
+    assert_eq!(cpu(&file).verdict, Verdict::Regressed);
+    assert!(file.strata[0].uncorroborated.is_empty());
+}
+
 /// Medium at its round cap with noise that leaves CPU time inconclusive
 /// (its interval about ±3% around no change), and exact totals of
 /// `head_ir` against a base of 1,000,000 instructions.

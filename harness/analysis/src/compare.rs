@@ -388,8 +388,59 @@ fn compare_stratum(
         },
         needed: None,
         settled: None,
+        uncorroborated: Vec::new(),
         series,
     })
+}
+
+/// The stratum's exact totals when there are some and every one of them is
+/// unchanged (what settling and corroboration rest on).
+fn unchanged_totals<'a>(
+    s: &StratumComparison,
+    exact: &'a [ExactComparison],
+) -> Option<Vec<&'a ExactComparison>> {
+    let stratum = s.stratum.stratum()?;
+    let totals: Vec<&ExactComparison> = exact
+        .iter()
+        .filter(|e| e.stratum == stratum && e.stage.is_none())
+        .collect();
+    let unchanged = !totals.is_empty() && totals.iter().all(|e| e.verdict == Verdict::Unchanged);
+    unchanged.then_some(totals)
+}
+
+/// Makes inconclusive, per stratum whose exact totals are all unchanged,
+/// each gated timing metric decided regressed (or improved) whose interval
+/// does not lie wholly past the threshold ([`harness_model::gate::Exact::corroborates`]),
+/// and records it in `uncorroborated`. Before [`explain`] and
+/// [`more_rounds`], so that the compare goes on measuring them: more pairs
+/// can still carry the interval past the threshold. Measured why: a change
+/// of +0.97% instructions read as medium CPU time +2.44% [+1.27%, +3.60%]
+/// over six process pairs, each with its own layout variant (2026-12-04).
+fn corroborate(strata: &mut [StratumComparison], exact: &[ExactComparison], gate: &Gate) {
+    let threshold = gate.statistics.threshold;
+    for s in strata.iter_mut() {
+        if unchanged_totals(s, exact).is_none() {
+            continue;
+        }
+        let mut uncorroborated = Vec::new();
+        for m in s.metrics.iter_mut() {
+            let c = &mut m.comparison;
+            if !(c.gated && m.metric.timing()) {
+                continue;
+            }
+            let Some(p) = c.paired.as_ref() else {
+                continue;
+            };
+            if !gate
+                .exact
+                .corroborates(c.verdict, p.ci.low, p.ci.high, threshold)
+            {
+                c.verdict = Verdict::Inconclusive;
+                uncorroborated.push(m.metric);
+            }
+        }
+        s.uncorroborated = uncorroborated;
+    }
 }
 
 /// Settles, per stratum at its round cap, the gated timing metrics left
@@ -404,16 +455,9 @@ fn settle(strata: &mut [StratumComparison], exact: &[ExactComparison], gate: &Ga
         if s.rounds < gate.rounds.caps(&s.stratum).max {
             continue;
         }
-        let Some(stratum) = s.stratum.stratum() else {
+        let Some(totals) = unchanged_totals(s, exact) else {
             continue;
         };
-        let totals: Vec<&ExactComparison> = exact
-            .iter()
-            .filter(|e| e.stratum == stratum && e.stage.is_none())
-            .collect();
-        if totals.is_empty() || totals.iter().any(|e| e.verdict != Verdict::Unchanged) {
-            continue;
-        }
         let metrics: Vec<Metric> = s
             .metrics
             .iter()
@@ -471,9 +515,15 @@ fn explain(strata: &mut [StratumComparison], input: &CompareInput, gate: &Gate) 
         let Some((metric, paired)) = widest else {
             continue;
         };
-        let Some(target) =
+        // Uncorroborated timing is decided only by an interval wholly past
+        // the threshold: the distance to the threshold, not to no change.
+        let target = if s.uncorroborated.contains(&metric) {
+            let d = (paired.median_ratio - 1.0).abs() - gate.statistics.threshold;
+            (d.abs() > 1e-6).then_some(d.abs())
+        } else {
             replicated::target_half_width(paired.median_ratio, gate.statistics.threshold)
-        else {
+        };
+        let Some(target) = target else {
             continue;
         };
         let Some(pairs) = Clusters::new(&paired.ratios, &process) else {
@@ -715,9 +765,10 @@ pub fn analyze(input: &CompareInput, gate: &Gate) -> Result<CompareFile, Compare
         .map(|sp| compare_stratum(sp, input, gate))
         .collect::<Result<Vec<_>, _>>()?;
     let tests = correct(&mut strata, gate)?;
+    let exact = compare_exact(input, gate);
+    corroborate(&mut strata, &exact, gate);
     explain(&mut strata, input, gate);
     let micro = compare_micro(input, gate)?;
-    let exact = compare_exact(input, gate);
     settle(&mut strata, &exact, gate);
     let f = &input.findings;
     let findings = FindingsCheck {

@@ -326,6 +326,12 @@ pub struct StratumComparison {
     /// inconclusive at the round cap.
     #[serde(default)]
     pub settled: Option<Settlement>,
+    /// Schema 1.3: gated timing metrics whose regression (or improvement)
+    /// the exact totals did not corroborate: every total unchanged and the
+    /// interval not wholly past the threshold, so the verdict is
+    /// inconclusive instead (`[exact] corroborate`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub uncorroborated: Vec<Metric>,
     pub series: Vec<RoundPoint>,
 }
 

@@ -11,6 +11,7 @@
 use crate::results::Metric;
 use crate::stratum::Stratum;
 use crate::summary::Bootstrap;
+use crate::verdict::Verdict;
 use crate::workload::WorkloadId;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -141,6 +142,11 @@ pub struct Exact {
     /// The widest timing interval (half-width, ratio units) they settle.
     #[serde(default = "default_settle_within")]
     pub settle_within: f64,
+    /// Whether a gated timing regression (or improvement) of a stratum
+    /// whose exact totals are all unchanged must clear the threshold with
+    /// its whole interval (see [`Exact::corroborates`]).
+    #[serde(default)]
+    pub corroborate: bool,
 }
 
 fn default_settle_within() -> f64 {
@@ -158,6 +164,25 @@ impl Exact {
         self.settle && low <= 1.0 && high >= 1.0 && (high - low) / 2.0 <= self.settle_within
     }
 
+    /// Whether a gated timing verdict of `Regressed` or `Improved` stands
+    /// in a stratum whose exact totals are all unchanged. Without
+    /// corroboration it stands as decided; with it, only where the whole
+    /// interval `[low, high]` lies beyond `threshold` on the verdict's side:
+    /// the work did not change by the threshold, and the layout of a build
+    /// alone moves timing by about as much (docs/compare.md,
+    /// "Corroboration by exact figures"), so the timing has to show more
+    /// than "some change, estimated past the threshold".
+    pub fn corroborates(&self, verdict: Verdict, low: f64, high: f64, threshold: f64) -> bool {
+        if !self.corroborate {
+            return true;
+        }
+        match verdict {
+            Verdict::Regressed => low > 1.0 + threshold,
+            Verdict::Improved => high < 1.0 - threshold,
+            Verdict::Unchanged | Verdict::Inconclusive => true,
+        }
+    }
+
     /// The strata of `measured` that `[exact]` names, in `[exact]`'s order.
     pub fn strata_among(&self, measured: &[Stratum]) -> Vec<Stratum> {
         let named = self.strata.iter().copied();
@@ -172,6 +197,7 @@ impl Exact {
             gated: false,
             settle: false,
             settle_within: default_settle_within(),
+            corroborate: false,
         }
     }
 }
@@ -185,6 +211,7 @@ impl Default for Exact {
             gated: true,
             settle: true,
             settle_within: 0.05,
+            corroborate: true,
         }
     }
 }
@@ -275,6 +302,7 @@ struct RawExact {
     gated: bool,
     settle: bool,
     settle_within: f64,
+    corroborate: bool,
 }
 
 #[derive(Deserialize)]
@@ -506,6 +534,7 @@ impl Gate {
             gated: raw.exact.gated,
             settle: raw.exact.settle,
             settle_within: raw.exact.settle_within,
+            corroborate: raw.exact.corroborate,
         };
         let h = raw.history;
         if !(h.min_magnitude > 0.0 && h.min_magnitude < 0.5) {
@@ -587,6 +616,24 @@ mod tests {
         let path =
             Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../perf-gate.toml")).to_owned();
         (std::fs::read_to_string(&path).unwrap(), path)
+    }
+
+    #[test]
+    fn timing_verdicts_need_their_whole_interval_past_the_threshold_to_be_corroborated() {
+        let on = Exact::default();
+        assert!(on.corroborate);
+        let t = 0.02;
+        assert!(!on.corroborates(Verdict::Regressed, 1.0127, 1.036, t));
+        assert!(on.corroborates(Verdict::Regressed, 1.021, 1.06, t));
+        assert!(!on.corroborates(Verdict::Improved, 0.96, 0.99, t));
+        assert!(on.corroborates(Verdict::Improved, 0.94, 0.979, t));
+        assert!(on.corroborates(Verdict::Inconclusive, 0.99, 1.05, t));
+        assert!(on.corroborates(Verdict::Unchanged, 0.99, 1.01, t));
+        let off = Exact {
+            corroborate: false,
+            ..on
+        };
+        assert!(off.corroborates(Verdict::Regressed, 1.0127, 1.036, t));
     }
 
     #[test]

@@ -71,6 +71,25 @@ pub(crate) fn settled_text(stratum: &str, st: &Settlement, within: f64) -> Strin
     )
 }
 
+/// Gated timing whose regression or improvement the unchanged exact
+/// figures did not corroborate, in one sentence.
+pub(crate) fn uncorroborated_text(
+    stratum: &str,
+    metrics: &[harness_model::results::Metric],
+    threshold: f64,
+) -> String {
+    let names: Vec<&str> = metrics.iter().map(|m| m.as_str()).collect();
+    format!(
+        "{stratum}'s {} moved past the threshold, but its exact figures are unchanged and its \
+         interval does not lie wholly beyond ±{:.1}%: inconclusive, not a verdict. A build's \
+         code and heap layout alone move timing by about as much; a slowdown the instruction \
+         counts cannot show (cache, branches, scheduling) is decided once the interval clears \
+         the threshold.",
+        names.join(", "),
+        threshold * 100.0,
+    )
+}
+
 /// Gated comparisons settled by exact figures, over the compare.
 pub(crate) fn settled_count(file: &CompareFile) -> usize {
     file.strata
@@ -308,6 +327,8 @@ fn stratum_table(out: &mut String, file: &CompareFile, s: &StratumComparison) {
             v(c.head.mad),
             if s.is_settled(m.metric) {
                 "⚖️ inconclusive, settled".to_string()
+            } else if s.uncorroborated.contains(&m.metric) {
+                "⚠️ inconclusive, exact figures unchanged".to_string()
             } else {
                 verdict_cell(c.verdict, c.gated)
             },
@@ -333,6 +354,11 @@ fn stratum_table(out: &mut String, file: &CompareFile, s: &StratumComparison) {
             "\nBetween-process share of the variance (gated metrics): {}.",
             shares.join(", ")
         );
+    }
+    if !s.uncorroborated.is_empty() {
+        let threshold = file.method.gate.statistics.threshold;
+        let text = uncorroborated_text(s.stratum.as_str(), &s.uncorroborated, threshold);
+        let _ = writeln!(out, "\n⚠️ {text}");
     }
     if let Some(n) = &s.needed {
         let _ = writeln!(out, "\n⚠️ {}", needed_text(s.stratum.as_str(), n));

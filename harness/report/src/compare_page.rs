@@ -324,6 +324,14 @@ fn stratum_section(
             shares.join(", ")
         ));
     }
+    if !st.uncorroborated.is_empty() {
+        let threshold = file.method.gate.statistics.threshold;
+        s.paragraph(crate::comment::uncorroborated_text(
+            name,
+            &st.uncorroborated,
+            threshold,
+        ));
+    }
     if let Some(n) = &st.needed {
         s.paragraph(crate::comment::needed_text(name, n));
     }
