@@ -605,6 +605,17 @@ fn between_process_effects_widen_the_interval_instead_of_alarming() {
     }
 }
 
+/// The CPU-time comparison of a compare's first stratum.
+fn first_cpu(file: &CompareFile) -> harness_model::compare::Comparison {
+    file.strata[0]
+        .metrics
+        .iter()
+        .find(|m| m.metric == Metric::CpuNs)
+        .unwrap()
+        .comparison
+        .clone()
+}
+
 #[test]
 fn pairs_that_repeat_a_layout_count_as_one_draw() {
     // Eight pairs ran four layout variants (`k mod 4`): each variant moves
@@ -620,18 +631,9 @@ fn pairs_that_repeat_a_layout_count_as_one_draw() {
     for p in &mut distinct.processes {
         p.layout = p.index;
     }
-    let cpu = |file: &CompareFile| {
-        file.strata[0]
-            .metrics
-            .iter()
-            .find(|m| m.metric == Metric::CpuNs)
-            .unwrap()
-            .comparison
-            .clone()
-    };
     let by_layout = analyze(&shared, &gate).unwrap();
     let by_pair = analyze(&distinct, &gate).unwrap();
-    let (l, p) = (cpu(&by_layout), cpu(&by_pair));
+    let (l, p) = (first_cpu(&by_layout), first_cpu(&by_pair));
     let (lp, pp) = (l.paired.as_ref().unwrap(), p.paired.as_ref().unwrap());
     assert_eq!((lp.processes, pp.processes), (8, 8));
     assert!(
@@ -736,18 +738,9 @@ fn timing_past_the_threshold_needs_its_whole_interval_when_the_work_is_unchanged
         }];
         inp
     };
-    let cpu = |file: &CompareFile| {
-        file.strata[0]
-            .metrics
-            .iter()
-            .find(|m| m.metric == Metric::CpuNs)
-            .unwrap()
-            .comparison
-            .clone()
-    };
     let near = [0.022, 0.031, 0.018, 0.027, 0.024, 0.029];
     let file = analyze(&with_exact(&near, 1_009_700), &gate).unwrap();
-    let c = cpu(&file);
+    let c = first_cpu(&file);
     let ci = c.paired.as_ref().unwrap().ci;
     assert!(ci.low > 1.0 && ci.low < 1.02, "{ci:?}");
     assert_eq!(c.verdict, Verdict::Inconclusive);
@@ -774,21 +767,21 @@ fn timing_past_the_threshold_needs_its_whole_interval_when_the_work_is_unchanged
     let mut bare = with_exact(&near, 1_000_000);
     bare.exact.clear();
     assert_eq!(
-        cpu(&analyze(&bare, &gate).unwrap()).verdict,
+        first_cpu(&analyze(&bare, &gate).unwrap()).verdict,
         Verdict::Regressed
     );
     let changed = analyze(&with_exact(&near, 1_030_000), &gate).unwrap();
-    assert_eq!(cpu(&changed).verdict, Verdict::Regressed);
+    assert_eq!(first_cpu(&changed).verdict, Verdict::Regressed);
     assert!(changed.strata[0].uncorroborated.is_empty());
     let mut off = gate.clone();
     off.exact.corroborate = false;
     let file = analyze(&with_exact(&near, 1_009_700), &off).unwrap();
-    assert_eq!(cpu(&file).verdict, Verdict::Regressed);
+    assert_eq!(first_cpu(&file).verdict, Verdict::Regressed);
     // A timing-only change whose whole interval clears the threshold stands.
     let far = [0.052, 0.061, 0.048, 0.057, 0.054, 0.059];
     let file = analyze(&with_exact(&far, 1_000_000), &gate).unwrap();
-    assert!(cpu(&file).paired.unwrap().ci.low > 1.02);
-    assert_eq!(cpu(&file).verdict, Verdict::Regressed);
+    assert!(first_cpu(&file).paired.unwrap().ci.low > 1.02);
+    assert_eq!(first_cpu(&file).verdict, Verdict::Regressed);
     assert!(file.strata[0].uncorroborated.is_empty());
 }
 
